@@ -1,0 +1,182 @@
+"""The indexed shape of a record: hot columns extracted once, plus its JSON.
+
+A record is turned into a ``dict`` of column values exactly once, when it is
+appended (from the model) or when a spool left by another process is indexed
+(from its JSON). Reads return ``RecordRow`` tuples built from those columns,
+which is what lets snapshots and diagnostics skip re-validating every record.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, NamedTuple
+
+from contexta.contract.timestamps import timestamp_to_micros
+
+__all__ = [
+    "MetricValueRow",
+    "RecordRow",
+    "columns_from_json",
+    "columns_from_record",
+    "decode_value",
+]
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+_KEY_FIELD = {
+    "event": "event_key",
+    "metric": "metric_key",
+    "span": "span_name",
+    "degraded": "issue_key",
+}
+
+
+def encode_value(value: Any) -> tuple[int | None, float | None, str | None]:
+    """Split a metric value into (int, finite float, text) so it round-trips exactly."""
+    if value is None:
+        return None, None, None
+    if isinstance(value, int):
+        if _INT64_MIN <= value <= _INT64_MAX:
+            return value, None, None
+        return None, None, str(value)
+    if math.isnan(value):
+        return None, None, "NaN"
+    if math.isinf(value):
+        return None, None, "Infinity" if value > 0 else "-Infinity"
+    return None, value, None
+
+
+def decode_value(value_int: Any, value_real: Any, value_text: Any) -> int | float | None:
+    if value_int is not None:
+        return int(value_int)
+    if value_real is not None:
+        return float(value_real)
+    if value_text is None:
+        return None
+    special = _SPECIAL.get(value_text)
+    if special is not None:
+        return special
+    return int(value_text)
+
+
+def _duration_ms(started: str, ended: str) -> float:
+    return (timestamp_to_micros(ended) - timestamp_to_micros(started)) / 1000.0
+
+
+def _text(ref: Any) -> str | None:
+    return None if ref is None else str(ref)
+
+
+def columns_from_record(record: Any, body: str) -> dict[str, Any]:
+    """Column values of a validated record model (the append hot path)."""
+    env = record.envelope
+    payload = record.payload
+    rtype = env.record_type
+    value: Any = None
+    step = None
+    severity = None
+    tags = None
+    if rtype == "metric":
+        key = payload.metric_key
+        value = payload.value
+        step = payload.step
+        if payload.tags:
+            tags = json.dumps(
+                dict(payload.tags), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            )
+    elif rtype == "event":
+        key = payload.event_key
+        severity = payload.level
+    elif rtype == "degraded":
+        key = payload.issue_key
+        severity = payload.severity
+    else:
+        key = payload.span_name
+        value = _duration_ms(payload.started_at, payload.ended_at)
+    vi, vr, vt = encode_value(value)
+    observed_at = env.observed_at
+    recorded_at = env.recorded_at
+    return {
+        "record_ref": str(env.record_ref),
+        "record_type": rtype,
+        "run_ref": str(env.run_ref),
+        "stage_ref": _text(env.stage_execution_ref),
+        "batch_ref": _text(env.batch_execution_ref),
+        "sample_ref": _text(env.sample_observation_ref),
+        "operation_ref": _text(env.operation_context_ref),
+        "deployment_ref": _text(env.deployment_execution_ref),
+        "key": key,
+        "value_int": vi,
+        "value_real": vr,
+        "value_text": vt,
+        "step": step,
+        "observed_at": observed_at,
+        "observed_us": timestamp_to_micros(observed_at),
+        "recorded_at": recorded_at,
+        "recorded_us": timestamp_to_micros(recorded_at),
+        "completeness": env.completeness_marker,
+        "degradation": env.degradation_marker,
+        "producer": env.producer_ref,
+        "severity": severity,
+        "tags": tags,
+        "body": body,
+    }
+
+
+def columns_from_json(body: str) -> dict[str, Any]:
+    """Column values of a record read back as canonical JSON (spool recovery).
+
+    The JSON is re-validated into a model first: a spool line that no longer
+    parses into a valid record raises ``ContextaError`` and is quarantined by
+    the caller instead of being indexed.
+    """
+    from contexta.store.records.codec import record_from_json
+
+    return columns_from_record(record_from_json(body), body)
+
+
+class RecordRow(NamedTuple):
+    """A stored record as hot columns; see ``RecordStore.iter_rows``."""
+
+    sequence: int
+    record_ref: str
+    record_type: str
+    run_ref: str
+    stage_ref: str | None
+    batch_ref: str | None
+    sample_ref: str | None
+    operation_ref: str | None
+    deployment_ref: str | None
+    key: str
+    value: int | float | None
+    step: int | None
+    observed_at: str
+    recorded_at: str
+    completeness_marker: str
+    degradation_marker: str
+    producer_ref: str
+    severity: str | None
+    record_json: str
+
+    def payload_dict(self) -> dict[str, Any]:
+        payload: dict[str, Any] = json.loads(self.record_json)["payload"]
+        return payload
+
+    def to_record(self) -> Any:
+        from contexta.store.records.codec import record_from_json
+
+        return record_from_json(self.record_json)
+
+
+class MetricValueRow(NamedTuple):
+    """The representative (latest) value of one metric key in one stage of one run."""
+
+    run_ref: str
+    stage_ref: str | None
+    key: str
+    value: int | float | None
+    observed_at: str
+    sequence: int
+    tags_json: str | None
