@@ -61,10 +61,6 @@ class ArtifactConflictError(ConflictError, ArtifactError):
     default_code = "artifact_binding_conflict"
 
 
-ArtifactNotFoundError.__module__ = "contexta.errors"
-ArtifactConflictError.__module__ = "contexta.errors"
-
-
 class ArtifactStore:
     """File bodies plus manifests; bound stores check that the manifest's run exists."""
 

@@ -17,7 +17,3 @@ class MetadataNotFoundError(NotFoundError, MetadataError):
     """A row or a required parent is absent."""
 
     default_code = "metadata_row_not_found"
-
-
-MetadataConflictError.__module__ = "contexta.errors"
-MetadataNotFoundError.__module__ = "contexta.errors"

@@ -13,7 +13,3 @@ class RecordConflictError(ConflictError, RecordError):
 
 class RecordNotFoundError(NotFoundError, RecordError):
     default_code = "record_run_not_found"
-
-
-RecordConflictError.__module__ = "contexta.errors"
-RecordNotFoundError.__module__ = "contexta.errors"

@@ -17,12 +17,13 @@ import weakref
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from contexta.store.sql import schema
 
 if TYPE_CHECKING:
     from contexta.store.records.store import RecordStore
+    from contexta.store.sql.engine import Database
 
 __all__ = ["delete_progress", "insert_rows", "note_anomaly", "read_progress", "write_progress"]
 
@@ -49,36 +50,80 @@ def note_anomaly(
     )
 
 
-def insert_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert new rows, skipping identical re-appends; returns how many were new."""
+def insert_rows(db: Database, conn: Connection, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert rows, skipping identical re-appends; returns how many were new.
+
+    Fast path: one ``INSERT ... ON CONFLICT DO NOTHING`` for the whole batch.
+    Only when some rows were skipped are the colliding refs looked up: an
+    identical body is a replay (fine), a different body is a cross-process
+    ``record_ref_conflict`` (kept aside), and a row whose ref is absent collided
+    on its sequence number and is re-numbered rather than lost.
+    """
+    stmt = db.hot_statement("insert_record_ignore", lambda: _insert_statement(db))
+    names = stmt.names
+    inserted = _executemany_count(db, conn, stmt, [tuple(row[n] for n in names) for row in rows])
+    if inserted == len(rows):
+        return inserted
     records = schema.records
-    existing: dict[str, str] = {}
+    seqs = {row["seq"] for row in rows}
+    stored: dict[str, tuple[int, str]] = {}
     refs = [row["record_ref"] for row in rows]
     for start in range(0, len(refs), _CHUNK):
         chunk = refs[start : start + _CHUNK]
-        for ref, body in conn.execute(
-            select(records.c.record_ref, records.c.body).where(records.c.record_ref.in_(chunk))
+        for ref, seq, body in conn.execute(
+            select(records.c.record_ref, records.c.seq, records.c.body).where(
+                records.c.record_ref.in_(chunk)
+            )
         ):
-            existing[ref] = body
-    fresh: list[dict[str, Any]] = []
+            stored[ref] = (int(seq), body)
+    renumber: list[dict[str, Any]] = []
+    new = 0
     for row in rows:
-        ref = row["record_ref"]
-        prior = existing.get(ref)
+        prior = stored.get(row["record_ref"])
         if prior is None:
-            existing[ref] = row["body"]
-            fresh.append(row)
-        elif prior != row["body"]:
+            renumber.append(row)
+        elif prior[0] == row["seq"] and prior[0] in seqs:
+            new += 1
+        elif prior[1] != row["body"]:
             note_anomaly(
                 conn,
                 "record_ref_conflict",
-                f"record {ref} was appended twice with different content; the first one is kept "
-                f"(sequence {row['seq']} set aside)",
-                record_ref=ref,
+                f"record {row['record_ref']} was appended twice with different content; the "
+                f"first one is kept (sequence {row['seq']} set aside)",
+                record_ref=row["record_ref"],
                 body=row["body"],
             )
-    if fresh:
-        conn.execute(insert(records), fresh)
-    return len(fresh)
+    for row in renumber:
+        top = conn.execute(select(func.max(records.c.seq))).scalar() or 0
+        fixed = dict(row, seq=int(top) + 1)
+        note_anomaly(
+            conn,
+            "duplicate_sequence",
+            f"record {row['record_ref']} arrived with sequence {row['seq']}, already taken; "
+            f"stored as {fixed['seq']}",
+            record_ref=row["record_ref"],
+        )
+        conn.execute(insert(records).values(**fixed))
+        new += 1
+    return new
+
+
+def _executemany_count(
+    db: Database, conn: Connection, stmt: Any, rows: list[tuple[Any, ...]]
+) -> int:
+    raw = conn.connection.driver_connection
+    cur = raw.cursor()  # type: ignore[union-attr]
+    try:
+        cur.executemany(stmt.sql, rows)
+        return int(cur.rowcount)
+    finally:
+        cur.close()
+
+
+def _insert_statement(db: Database) -> Any:
+    table = schema.records
+    values = {column.name: bindparam(column.name) for column in table.columns}
+    return db.backend.insert_ignore(table).values(values)
 
 
 def read_progress(conn: Connection, spool: str) -> int:

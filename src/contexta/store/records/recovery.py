@@ -83,7 +83,7 @@ def _recover_one(db: Database, root: Path, path: Path, fd: int) -> int:
                 columns["appended_us"] = now_us
                 rows.append(columns)
             if rows:
-                total += indexer.insert_rows(conn, rows)
+                total += indexer.insert_rows(db, conn, rows)
             for bad_offset, raw in parsed.bad:
                 where = quarantine(root, name, bad_offset, raw)
                 indexer.note_anomaly(

@@ -240,9 +240,57 @@ class RecordStore:
     # -- appends ----------------------------------------------------------------
     def append(self, record: Any) -> AppendResult:
         """Append one record durably; an identical re-append is a no-op."""
-        receipt = self._append_all([record], single=True)[0]
-        durable = 0 if receipt.deduplicated else 1
-        return AppendResult((receipt,), durability_status=self._status, durable_count=durable)
+        if type(record) not in RECORD_CLASSES:
+            self._validated_body(0, record, True)
+        body = to_json(record)
+        env = record.envelope
+        ref = env.record_ref.text
+        run_ref = env.run_ref.text
+        columns = columns_from_record(record, body)
+        with self._lock:
+            if self._writer is None:
+                self._open_for_writes()
+            if run_ref not in self._known_runs:
+                self._require_run(run_ref)
+            prior = self._pending_refs.get(ref) or self._existing(ref)
+            if prior is not None:
+                if prior[0] != body:
+                    self._raise_conflict(ref, 0)
+                receipt = self._receipt(record, prior[1], deduplicated=True)
+                return AppendResult((receipt,), durability_status=self._status, durable_count=0)
+            seq = self._write_spool_one(columns, body)
+            if len(self._pending) >= _INDEX_AT:
+                self._index_pending_quietly()
+        receipt = AppendReceipt(seq, 0, 0, ref, env.record_type, run_ref, self._status, False)
+        return AppendResult((receipt,), durability_status=self._status, durable_count=1)
+
+    def _raise_conflict(self, ref: str, index: int) -> None:
+        msg = (
+            f"record_ref {ref!r} already holds a different record; a record ref is bound to "
+            "one content forever (append it under a new ref)"
+        )
+        raise RecordConflictError(
+            msg, code="record_ref_conflict", details={"record_ref": ref, "index": index}
+        )
+
+    def _write_spool_one(self, columns: dict[str, Any], body: str) -> int:
+        writer = self._writer
+        assert writer is not None
+        counter = self._counter
+        counter.lock()
+        try:
+            seq = counter.read() + 1
+            counter.write(seq, fsync=self._fsync)
+            end = writer.write(f"S {seq} {body}\n".encode())
+        finally:
+            counter.unlock()
+        if not self._pending:
+            self._pending_since = time.monotonic()
+        columns["seq"] = seq
+        columns["appended_us"] = time.time_ns() // 1000
+        self._pending.append((end, columns))
+        self._pending_refs[columns["record_ref"]] = (body, seq)
+        return seq
 
     def append_many(self, records: Iterable[Any]) -> AppendResult:
         """Validate every record, then append all of them as one atomic unit."""
@@ -255,6 +303,7 @@ class RecordStore:
         bodies = [self._validated_body(i, record, single) for i, record in enumerate(records)]
         with self._lock:
             self._open_for_writes()
+            stored = None if single else self._existing_many(records)
             plan: list[tuple[int, Any, str] | AppendReceipt] = []
             rejections: list[dict[str, Any]] = []
             batch_refs: dict[str, tuple[str, int]] = {}
@@ -262,7 +311,9 @@ class RecordStore:
                 ref = str(record.envelope.record_ref)
                 try:
                     self._require_run(str(record.envelope.run_ref))
-                    prior = batch_refs.get(ref) or self._existing(ref)
+                    prior = batch_refs.get(ref) or (
+                        self._existing(ref) if stored is None else stored.get(ref)
+                    )
                     if prior is None:
                         batch_refs[ref] = (body, -1 - index)
                         plan.append((index, record, body))
@@ -353,7 +404,7 @@ class RecordStore:
         stmt = self._db.hot_statement(
             "run_exists", lambda: select(schema.runs.c.ref).where(schema.runs.c.ref == _bind("ref"))
         )
-        if self._db.hot_query(stmt, {"ref": run_ref}):
+        if self._db.hot_query(stmt, (run_ref,)):
             self._known_runs.add(run_ref)
             return
         msg = f"record run_ref {run_ref!r} does not exist; put the run before appending its records"
@@ -373,8 +424,29 @@ class RecordStore:
                 schema.records.c.record_ref == _bind("ref")
             ),
         )
-        rows = self._db.hot_query(stmt, {"ref": ref})
+        rows = self._db.hot_query(stmt, (ref,))
         return (rows[0][0], int(rows[0][1])) if rows else None
+
+    def _existing_many(self, records: Sequence[Any]) -> dict[str, tuple[str, int]]:
+        """Stored or pending (body, sequence) for the refs of a batch, one query per 500."""
+        found: dict[str, tuple[str, int]] = {}
+        missing: list[str] = []
+        for record in records:
+            ref = str(record.envelope.record_ref)
+            pending = self._pending_refs.get(ref)
+            if pending is not None:
+                found[ref] = pending
+            else:
+                missing.append(ref)
+        t = schema.records
+        for start in range(0, len(missing), 500):
+            chunk = missing[start : start + 500]
+            with self._db.read() as conn:
+                for ref, body, seq in conn.execute(
+                    select(t.c.record_ref, t.c.body, t.c.seq).where(t.c.record_ref.in_(chunk))
+                ):
+                    found[ref] = (body, int(seq))
+        return found
 
     def _write_spool(self, items: Sequence[tuple[Any, str]]) -> list[int]:
         writer = self._writer
@@ -412,7 +484,7 @@ class RecordStore:
             done = indexer.read_progress(conn, name)
             rows = [columns for end, columns in pending if end > done]
             if rows:
-                indexer.insert_rows(conn, rows)
+                indexer.insert_rows(self._db, conn, rows)
             indexer.write_progress(conn, name, pending[-1][0])
         self._pending = []
         self._pending_refs = {}
