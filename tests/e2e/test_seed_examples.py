@@ -46,7 +46,8 @@ def test_seed_scripts_print_expected_output_byte_for_byte(tmp_path: Path) -> Non
     analyze = _run(ANALYZE, tmp_path)
     assert seed.returncode == 0, seed.stderr
     assert analyze.returncode == 0, analyze.stderr
-    assert seed.stderr == "" and analyze.stderr == "", "the library must not print"
+    assert seed.stderr == "", "the library must not print"
+    assert analyze.stderr == "", "the library must not print"
     assert seed.stdout + analyze.stdout == expected
 
     records_once = _record_count(tmp_path / ".contexta")

@@ -351,4 +351,5 @@ def test_errors_pickle_round_trip(store: MetadataStore) -> None:
         store.runs.get_run("run:p.absent")
     clone = pickle.loads(pickle.dumps(info.value))
     assert type(clone) is type(info.value)
-    assert clone.code == info.value.code and clone.message == info.value.message
+    assert clone.code == info.value.code
+    assert clone.message == info.value.message
