@@ -1,0 +1,302 @@
+"""History rules: compare a fresh profile with what earlier runs recorded.
+
+Each rule needs an absolute floor (``QualityThresholds``) AND a margin of
+``noise_sigmas`` baseline standard deviations. With a perfectly constant history
+the margin is zero and the floor alone decides, so a null rate that was 0.002 on
+every night and is 1.0 tonight is flagged (the old z-score rule divided by a zero
+spread and called it "info"); with a noisy history the margin keeps ordinary
+day-to-day wobble quiet.
+
+Rules work on plain data (``FrameProfile`` and ``Baseline``) so they are tested
+without a store; ``contexta.quality.history`` builds baselines from stored runs.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from contexta.quality.models import ColumnProfile, Finding, FindingSeverity, FrameProfile
+from contexta.quality.thresholds import ColumnThresholds, QualityThresholds
+
+__all__ = [
+    "BASELINE_STATS",
+    "Baseline",
+    "ISSUE_EXPECTATION_FAILED",
+    "ISSUE_NULL_RATE_SPIKE",
+    "ISSUE_ROW_COUNT_DROP",
+    "ISSUE_SCHEMA_CHANGE",
+    "ISSUE_ZERO_COLLAPSE",
+    "evaluate_history",
+]
+
+ISSUE_SCHEMA_CHANGE = "dq.schema_change"
+ISSUE_NULL_RATE_SPIKE = "dq.null_rate_spike"
+ISSUE_ZERO_COLLAPSE = "dq.zero_collapse"
+ISSUE_ROW_COUNT_DROP = "dq.row_count_drop"
+ISSUE_EXPECTATION_FAILED = "dq.expectation_failed"
+
+# The column statistics stored as metrics (contract §7.1 ``dq.stat`` values).
+BASELINE_STATS = ("null_rate", "zero_rate", "distinct_count", "min", "max", "mean")
+
+_EPSILON = 1e-12
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """What one earlier run recorded for a dataset.
+
+    ``stats`` maps column → stat name (``BASELINE_STATS``) → value; ``schema`` is
+    the ordered ``{column: dtype}`` of the run's schema event, ``None`` when the
+    run recorded no schema.
+    """
+
+    run_ref: str
+    row_count: float | None = None
+    schema: Mapping[str, str] | None = None
+    stats: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    started_at: str | None = None
+
+    def __post_init__(self) -> None:
+        frozen = {column: MappingProxyType(dict(values)) for column, values in self.stats.items()}
+        object.__setattr__(self, "stats", MappingProxyType(frozen))
+        if self.schema is not None:
+            object.__setattr__(self, "schema", MappingProxyType(dict(self.schema)))
+
+    @classmethod
+    def from_profile(cls, profile: FrameProfile, run_ref: str, *,
+                     started_at: str | None = None) -> Baseline:
+        """The baseline a run leaves behind when it captured ``profile``."""
+        stats: dict[str, dict[str, float]] = {}
+        for column in profile.columns:
+            values = {}
+            for stat in BASELINE_STATS:
+                value = getattr(column, stat)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    values[stat] = value
+            stats[column.name] = values
+        return cls(run_ref=run_ref, row_count=profile.row_count, schema=dict(profile.schema),
+                   stats=stats, started_at=started_at)
+
+    def stat(self, column: str, stat: str) -> float | None:
+        return self.stats.get(column, {}).get(stat)
+
+
+def _series(baselines: Sequence[Baseline], column: str,
+            stat: str) -> tuple[list[float], list[str]]:
+    values, refs = [], []
+    for baseline in baselines:
+        value = baseline.stat(column, stat)
+        if value is not None:
+            values.append(float(value))
+            refs.append(baseline.run_ref)
+    return values, refs
+
+
+def _margin(values: Sequence[float], floor: float, sigmas: float) -> float:
+    spread = statistics.pstdev(values) if len(values) > 1 else 0.0
+    return max(floor, sigmas * spread)
+
+
+def _schema_change(profile: FrameProfile, baselines: Sequence[Baseline],
+                   dataset: str) -> Finding | None:
+    reference = next((b for b in baselines if b.schema is not None), None)
+    if reference is None or reference.schema is None:
+        return None
+    old, new = dict(reference.schema), dict(profile.schema)
+    added = [name for name in new if name not in old]
+    removed = [name for name in old if name not in new]
+    retyped = {
+        name: [old[name], new[name]] for name in new if name in old and old[name] != new[name]
+    }
+    if not (added or removed or retyped):
+        return None
+    parts = []
+    if removed:
+        parts.append("removed " + ", ".join(removed))
+    if added:
+        parts.append("added " + ", ".join(added))
+    if retyped:
+        parts.append("retyped " + ", ".join(f"{k} {v[0]} -> {v[1]}" for k, v in retyped.items()))
+    summary = (f"schema of dataset {dataset!r} changed since run {reference.run_ref}: "
+               + "; ".join(parts))
+    return Finding(
+        issue_key=ISSUE_SCHEMA_CHANGE,
+        severity="error" if removed or retyped else "warning",
+        summary=summary,
+        dataset=dataset,
+        attributes={
+            "dataset": dataset, "added": added, "removed": removed, "type_changed": retyped,
+            "baseline_run_id": reference.run_ref, "baseline_run_refs": [reference.run_ref],
+            "baseline_columns": dict(old), "columns": new,
+            "schema_fingerprint": profile.schema_fingerprint,
+        },
+    )
+
+
+def _row_count_drop(profile: FrameProfile, baselines: Sequence[Baseline],
+                    thresholds: QualityThresholds, dataset: str) -> Finding | None:
+    pairs = [(float(b.row_count), b.run_ref) for b in baselines if b.row_count is not None]
+    if not pairs:
+        return None
+    values = [value for value, _ in pairs]
+    smallest = min(values)
+    if smallest <= 0:
+        return None
+    current = profile.row_count
+    drop = 1.0 - current / smallest
+    noise = _margin(values, 0.0, thresholds.noise_sigmas)
+    if drop + _EPSILON < thresholds.row_count_min_drop:
+        return None
+    if statistics.fmean(values) - current < noise:
+        return None
+    return Finding(
+        issue_key=ISSUE_ROW_COUNT_DROP,
+        severity="error" if current == 0 else "warning",
+        summary=(f"dataset {dataset!r} has {current} rows, {drop:.0%} fewer than the smallest of "
+                 f"{len(values)} baseline runs ({int(smallest)})"),
+        dataset=dataset,
+        attributes={
+            "dataset": dataset, "stat": "row_count", "value": current,
+            "baseline_min": smallest, "baseline_max": max(values),
+            "baseline_values": values, "baseline_run_refs": [ref for _, ref in pairs],
+            "baseline_run_count": len(values), "drop_fraction": drop,
+            "threshold": thresholds.row_count_min_drop,
+        },
+    )
+
+
+def _null_rate_spike(column: ColumnProfile, limits: ColumnThresholds, baselines: Sequence[Baseline],
+                     sigmas: float, dataset: str) -> Finding | None:
+    values, refs = _series(baselines, column.name, "null_rate")
+    current = column.null_rate
+    if not values or current is None or limits.null_rate_min_increase is None:
+        return None
+    top = max(values)
+    needed = _margin(values, limits.null_rate_min_increase, sigmas)
+    if current - top + _EPSILON < needed:
+        return None
+    severity: FindingSeverity = "error" if current >= max(0.5, 10 * top) else "warning"
+    return Finding(
+        issue_key=ISSUE_NULL_RATE_SPIKE,
+        severity=severity,
+        summary=(f"null rate of {dataset}.{column.name} rose to {current:.4f} "
+                 f"(largest of {len(values)} baseline runs: {top:.4f})"),
+        dataset=dataset,
+        column=column.name,
+        attributes={
+            "dataset": dataset, "column": column.name, "value": current,
+            "null_count": column.null_count, "row_count": column.row_count,
+            "baseline_max": top, "baseline_min": min(values), "baseline_values": values,
+            "baseline_run_refs": refs, "baseline_run_count": len(values),
+            "min_increase": limits.null_rate_min_increase, "required_increase": needed,
+        },
+    )
+
+
+def _varied(baseline: Baseline, column: str) -> bool | None:
+    distinct = baseline.stat(column, "distinct_count")
+    low, high = baseline.stat(column, "min"), baseline.stat(column, "max")
+    if low is not None and high is not None:
+        return low < high
+    if distinct is not None:
+        return distinct > 1
+    return None
+
+
+def _zero_rate_rise(column: ColumnProfile, limits: ColumnThresholds,
+                    baselines: Sequence[Baseline], sigmas: float) -> dict[str, object] | None:
+    values, refs = _series(baselines, column.name, "zero_rate")
+    if column.zero_rate is None or not values or limits.zero_rate_min_increase is None:
+        return None
+    needed = _margin(values, limits.zero_rate_min_increase, sigmas)
+    if column.zero_rate - max(values) + _EPSILON < needed:
+        return None
+    return {"rule": "zero_rate_rise", "value": column.zero_rate, "baseline_values": values,
+            "baseline_run_refs": refs, "baseline_min": min(values), "baseline_max": max(values),
+            "required_increase": needed}
+
+
+def _became_constant(column: ColumnProfile, limits: ColumnThresholds,
+                     baselines: Sequence[Baseline], min_rows: int) -> dict[str, object] | None:
+    if not (limits.detect_constant and column.is_constant and column.non_null_count >= min_rows):
+        return None
+    known = [(b, varied) for b in baselines if (varied := _varied(b, column.name)) is not None]
+    if not known or not all(varied for _, varied in known):
+        return None
+    lows = [low for b, _ in known if (low := b.stat(column.name, "min")) is not None]
+    highs = [high for b, _ in known if (high := b.stat(column.name, "max")) is not None]
+    distinct = [d for b, _ in known if (d := b.stat(column.name, "distinct_count")) is not None]
+    return {"rule": "became_constant",
+            "value": column.min if column.min is not None else column.distinct_count,
+            "baseline_run_refs": [b.run_ref for b, _ in known],
+            "baseline_min": min(lows) if lows else None,
+            "baseline_max": max(highs) if highs else None,
+            "baseline_distinct_counts": distinct}
+
+
+def _zero_collapse(column: ColumnProfile, limits: ColumnThresholds, baselines: Sequence[Baseline],
+                   thresholds: QualityThresholds, dataset: str) -> Finding | None:
+    all_zero = (column.zero_count is not None and column.non_null_count > 0
+                and column.zero_count == column.non_null_count)
+    evidence = _zero_rate_rise(column, limits, baselines, thresholds.noise_sigmas)
+    if evidence is None:
+        evidence = _became_constant(column, limits, baselines, thresholds.constant_min_rows)
+    if evidence is None:
+        return None
+    refs = evidence["baseline_run_refs"]
+    run_count = len(refs) if isinstance(refs, list) else 0
+    if evidence["rule"] == "zero_rate_rise":
+        what = "all zeros" if all_zero else f"{column.zero_rate:.2%} zeros"
+        summary = (f"{dataset}.{column.name} collapsed to {what} (baseline zero rate at most "
+                   f"{evidence['baseline_max']:.4f} over {run_count} runs)")
+        severity: FindingSeverity = "error" if all_zero else "warning"
+    else:
+        summary = (f"{dataset}.{column.name} became constant ({evidence['value']!r}) after "
+                   f"varying in every one of {run_count} baseline runs")
+        severity = "error"
+    return Finding(
+        issue_key=ISSUE_ZERO_COLLAPSE,
+        severity=severity,
+        summary=summary,
+        dataset=dataset,
+        column=column.name,
+        attributes={"dataset": dataset, "column": column.name, **evidence, "all_zero": all_zero,
+                    "zero_rate": column.zero_rate, "distinct_count": column.distinct_count,
+                    "baseline_run_count": run_count},
+    )
+
+
+def evaluate_history(profile: FrameProfile, baselines: Sequence[Baseline],
+                     thresholds: QualityThresholds | None = None, *,
+                     dataset: str) -> tuple[Finding, ...]:
+    """Findings of ``profile`` against ``baselines`` (newest first).
+
+    Runs the schema, row-count, null-rate and zero-collapse rules; returns an
+    empty tuple when fewer than ``thresholds.min_history_runs`` baselines exist
+    (the profile then becomes the first baseline).
+    """
+    thresholds = thresholds or QualityThresholds()
+    if len(baselines) < thresholds.min_history_runs:
+        return ()
+    findings: list[Finding] = []
+    if thresholds.detect_schema_change:
+        schema = _schema_change(profile, baselines, dataset)
+        if schema is not None:
+            findings.append(schema)
+    drop = _row_count_drop(profile, baselines, thresholds, dataset)
+    if drop is not None:
+        findings.append(drop)
+    for column in profile.columns:
+        limits = thresholds.for_column(column.name)
+        if limits.ignore:
+            continue
+        spike = _null_rate_spike(column, limits, baselines, thresholds.noise_sigmas, dataset)
+        if spike is not None:
+            findings.append(spike)
+        collapse = _zero_collapse(column, limits, baselines, thresholds, dataset)
+        if collapse is not None:
+            findings.append(collapse)
+    return tuple(findings)

@@ -1,0 +1,126 @@
+"""One line of data-quality facts per run, from the run's stored metrics.
+
+Used by ``contexta summary`` (and any surface that wants the same table). Row
+counts and null rates come from the ``dq.*`` statistics of profiles (contract
+§7.1); runs written by hand without profiles are read through the same
+conventions diagnostics uses: a null-rate metric is one whose last key segment
+is ``null_rate``/``null-rate`` or ends with ``_null_rate``/``-null-rate`` (the
+seed's ``feature-null-rate``), and a row count one whose last segment names rows
+(``rows-processed``, ``row_count``, ...).
+
+Per run, a dataset's rows are summed over the batches of a stage (latest value
+per batch), taking the largest stage total; a null rate is the worst (largest)
+value seen for that column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from contexta.quality.recording import TAG_COLUMN, TAG_DATASET, TAG_STAT
+
+__all__ = ["RunQualitySummary", "is_null_rate_key", "is_row_count_key", "summarize_run"]
+
+_SEGMENTS = re.compile(r"[./]")
+_ROW_SEGMENTS = {"rows", "row_count", "row-count", "rows_processed", "rows-processed", "n_rows",
+                 "num_rows", "record_count", "records-processed"}
+
+
+def _last_segment(key: str) -> str:
+    return _SEGMENTS.split(key)[-1]
+
+
+def is_null_rate_key(key: str) -> bool:
+    """The null-rate naming rule of contract §7.1 for metrics without ``dq.*`` tags."""
+    last = _last_segment(key)
+    return last in ("null_rate", "null-rate") or last.endswith(("_null_rate", "-null-rate"))
+
+
+def is_row_count_key(key: str) -> bool:
+    return _last_segment(key) in _ROW_SEGMENTS
+
+
+@dataclass(frozen=True, slots=True)
+class RunQualitySummary:
+    """Rows, null rates and diagnostic flags of one run."""
+
+    run_id: str
+    name: str
+    status: str
+    started_at: str | None
+    rows: Mapping[str, int | float] = field(default_factory=dict)
+    null_rates: Mapping[str, float] = field(default_factory=dict)
+    flags: tuple[str, ...] = ()
+    highest_severity: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rows", MappingProxyType(dict(self.rows)))
+        object.__setattr__(self, "null_rates", MappingProxyType(dict(self.null_rates)))
+
+    @property
+    def total_rows(self) -> int | float | None:
+        """The row count when the run has exactly one dataset (or one row metric)."""
+        if len(self.rows) == 1:
+            return next(iter(self.rows.values()))
+        return None
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value
+
+
+def _metric_facts(records: Iterable[Any]) -> tuple[dict[str, int | float], dict[str, float]]:
+    per_batch_rows: dict[tuple[str, str | None, str | None], int | float] = {}
+    null_rates: dict[str, float] = {}
+    for record in records:
+        if getattr(record, "record_type", None) != "metric":
+            continue
+        value = _number(record.value)
+        if value is None:
+            continue
+        tags = record.tags or {}
+        stat, dataset = tags.get(TAG_STAT), tags.get(TAG_DATASET)
+        if stat is not None and dataset is not None:
+            if stat == "row_count":
+                per_batch_rows[(dataset, record.stage_id, record.batch_id)] = value
+            elif stat == "null_rate" and tags.get(TAG_COLUMN) is not None:
+                label = f"{dataset}.{tags[TAG_COLUMN]}"
+                null_rates[label] = max(null_rates.get(label, value), value)
+            continue
+        if is_row_count_key(record.key):
+            per_batch_rows[(record.key, record.stage_id, record.batch_id)] = value
+        elif is_null_rate_key(record.key):
+            null_rates[record.key] = max(null_rates.get(record.key, value), value)
+    per_stage: dict[tuple[str, str | None], int | float] = {}
+    for (dataset, stage, _), value in per_batch_rows.items():
+        per_stage[(dataset, stage)] = per_stage.get((dataset, stage), 0) + value
+    rows: dict[str, int | float] = {}
+    for (dataset, _), total in per_stage.items():
+        rows[dataset] = max(rows.get(dataset, total), total)
+    return rows, null_rates
+
+
+def summarize_run(run: Any, records: Iterable[Any], issues: Iterable[Any]) -> RunQualitySummary:
+    """Summary of one run from its ``RunRecord``, snapshot records and diagnostics issues.
+
+    ``flags`` are the distinct codes of issues at ``warning`` or ``error``, in issue order.
+    """
+    rows, null_rates = _metric_facts(records)
+    flags: list[str] = []
+    highest: str | None = None
+    rank = {"info": 0, "warning": 1, "error": 2}
+    for issue in issues:
+        severity = getattr(issue, "severity", "info")
+        if highest is None or rank.get(severity, -1) > rank.get(highest, -1):
+            highest = severity
+        if rank.get(severity, -1) >= 1 and issue.code not in flags:
+            flags.append(issue.code)
+    return RunQualitySummary(run_id=run.run_id, name=run.name, status=run.status,
+                             started_at=run.started_at, rows=rows, null_rates=null_rates,
+                             flags=tuple(flags), highest_severity=highest)
