@@ -1,0 +1,42 @@
+"""Refs and names produced by capture (contract §8.2)."""
+
+from __future__ import annotations
+
+from contexta.capture._clock import new_hex
+from contexta.contract.refs import slugify
+
+__all__ = ["MAX_REF_CHARS", "child_component", "run_component", "slug"]
+
+MAX_REF_CHARS = 255
+MAX_COMPONENT_CHARS = 63
+
+
+def slug(text: str, max_length: int = MAX_COMPONENT_CHARS) -> str:
+    """Slug of ``text`` as a ref component of at most ``max_length`` characters."""
+    return slugify(text, max_length)
+
+
+def _room(owner_value: str, kind: str) -> int:
+    """Characters left for one more component under ``kind:owner_value.``."""
+    return min(MAX_COMPONENT_CHARS, MAX_REF_CHARS - len(kind) - 2 - len(owner_value))
+
+
+def run_component(name: str, project_value: str) -> str:
+    """``<slug(name)>-<8 hex>``: every execution gets its own run."""
+    room = _room(project_value, "run") - 9
+    return f"{slug(name, room)}-{new_hex(8)}"
+
+
+def child_component(name: str, owner_value: str, kind: str, taken: set[str]) -> str:
+    """Owner-unique component: ``slug``, then ``slug-2``, ``slug-3``, … (smallest free)."""
+    room = _room(owner_value, kind)
+    base = slug(name, room)
+    if base not in taken:
+        return base
+    index = 2
+    while True:
+        suffix = f"-{index}"
+        candidate = base[: room - len(suffix)].rstrip("-_") + suffix
+        if candidate not in taken:
+            return candidate
+        index += 1

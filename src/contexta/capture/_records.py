@@ -1,0 +1,175 @@
+"""Building contract records from capture calls (contract §8.4).
+
+A :class:`RecordFactory` is made once per scope with the scope's refs already
+parsed, so a ``metric()`` call builds exactly three models and nothing else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import numbers
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from contexta.capture._clock import RecordIds, new_hex, utc_now_text
+from contexta.contract import (
+    DegradedPayload,
+    DegradedRecord,
+    MetricPayload,
+    MetricRecord,
+    RecordEnvelope,
+    StableRef,
+    StructuredEventPayload,
+    StructuredEventRecord,
+    TraceSpanPayload,
+    TraceSpanRecord,
+)
+from contexta.errors import ValidationError, truncate_value
+
+__all__ = ["ActiveContext", "RecordFactory", "coerce_metric_value", "trace_id_for"]
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveContext:
+    """The refs a scope stamps on everything it captures (reference name kept)."""
+
+    project_ref: StableRef
+    run_ref: StableRef | None = None
+    deployment_execution_ref: StableRef | None = None
+    stage_execution_ref: StableRef | None = None
+    batch_execution_ref: StableRef | None = None
+    sample_observation_ref: StableRef | None = None
+    operation_context_ref: StableRef | None = None
+
+    @property
+    def scope_kind(self) -> str:
+        """Kind of the innermost scope these refs describe."""
+        for kind, ref in (("operation", self.operation_context_ref),
+                          ("sample", self.sample_observation_ref),
+                          ("batch", self.batch_execution_ref),
+                          ("stage", self.stage_execution_ref),
+                          ("deployment", self.deployment_execution_ref),
+                          ("run", self.run_ref)):
+            if ref is not None:
+                return kind
+        return "project"
+
+    @property
+    def ref(self) -> str:
+        """Full text of the innermost ref."""
+        for ref in (self.operation_context_ref, self.sample_observation_ref,
+                    self.batch_execution_ref, self.stage_execution_ref,
+                    self.deployment_execution_ref, self.run_ref):
+            if ref is not None:
+                return str(ref)
+        return str(self.project_ref)
+
+
+def trace_id_for(run_ref: object) -> str:
+    """One trace id per run, derived from its ref (contract §8.4)."""
+    return hashlib.sha256(str(run_ref).encode("ascii")).hexdigest()[:32]
+
+
+def coerce_metric_value(value: object) -> tuple[int | float, str] | None:
+    """``(value, value_type)`` for a number, ``None`` for a non-numeric value.
+
+    ``bool`` is rejected outright (contract §3.7); numpy scalars become plain
+    ``int``/``float``.
+    """
+    kind = type(value)
+    if kind is float:
+        return value, "float"  # type: ignore[return-value]
+    if kind is int:
+        return value, "int"  # type: ignore[return-value]
+    if kind is bool or (kind.__name__ in ("bool_", "bool") and hasattr(value, "dtype")):
+        message = f"metric value must be an int or float, not bool; got {value!r}"
+        raise ValidationError(message, code="record_invalid_metric_value",
+                              details={"field": "value", "value": repr(value),
+                                       "allowed": "int or float (NaN and ±inf allowed)"})
+    if isinstance(value, numbers.Integral):
+        return int(value), "int"
+    if isinstance(value, numbers.Real):
+        return float(value), "float"
+    return None
+
+
+def non_numeric_error(key: str, value: object) -> ValidationError:
+    message = (f"metric {key!r}: value must be an int or float; got "
+               f"{type(value).__name__} {truncate_value(value)}")
+    return ValidationError(message, code="record_invalid_metric_value",
+                           details={"field": "value", "metric": key,
+                                    "value": truncate_value(value),
+                                    "allowed": "int or float (NaN and ±inf allowed)"})
+
+
+class RecordFactory:
+    """Builds records stamped with one scope's refs."""
+
+    __slots__ = ("context", "ids", "producer_ref", "run_value", "trace_id")
+
+    def __init__(self, context: ActiveContext, producer_ref: str, ids: RecordIds) -> None:
+        self.context = context
+        self.producer_ref = producer_ref
+        self.ids = ids
+        run_ref = context.run_ref
+        self.run_value = run_ref.value if run_ref is not None else ""
+        self.trace_id = trace_id_for(run_ref)
+
+    def envelope(self, record_type: str, now: str, *, degradation_marker: str = "none",
+                 observed_at: str | None = None) -> RecordEnvelope:
+        context = self.context
+        return RecordEnvelope(
+            record_ref=f"record:{self.run_value}.{record_type}-{self.ids.next()}",
+            record_type=record_type,
+            recorded_at=now,
+            observed_at=observed_at or now,
+            producer_ref=self.producer_ref,
+            run_ref=context.run_ref,
+            deployment_execution_ref=context.deployment_execution_ref,
+            stage_execution_ref=context.stage_execution_ref,
+            batch_execution_ref=context.batch_execution_ref,
+            sample_observation_ref=context.sample_observation_ref,
+            operation_context_ref=context.operation_context_ref,
+            degradation_marker=degradation_marker,
+        )
+
+    def metric(self, key: str, value: int | float, value_type: str, *, step: int | None,
+               unit: str | None, aggregation_scope: str, tags: Mapping[str, str] | None,
+               summary_basis: str | None) -> MetricRecord:
+        payload = MetricPayload(metric_key=key, value=value, value_type=value_type, unit=unit,
+                                aggregation_scope=aggregation_scope, tags=tags,
+                                summary_basis=summary_basis, step=step)
+        return MetricRecord(envelope=self.envelope("metric", utc_now_text()), payload=payload)
+
+    def event(self, key: str, message: str, level: str,
+              attributes: Mapping[str, Any] | None) -> StructuredEventRecord:
+        payload = StructuredEventPayload(event_key=key, level=level, message=message,
+                                         attributes=attributes)
+        return StructuredEventRecord(envelope=self.envelope("event", utc_now_text()),
+                                     payload=payload)
+
+    def span(self, name: str, *, started_at: Any, ended_at: Any, status: str, span_kind: str,
+             attributes: Mapping[str, Any] | None, linked_refs: Sequence[Any] | None,
+             parent_span_id: str | None, span_id: str | None = None) -> TraceSpanRecord:
+        now = utc_now_text()
+        payload = TraceSpanPayload(
+            span_id=span_id or new_hex(16), trace_id=self.trace_id,
+            parent_span_id=parent_span_id, span_name=name,
+            started_at=now if started_at is None else started_at,
+            ended_at=now if ended_at is None else ended_at,
+            status=status, span_kind=span_kind, attributes=attributes,
+            linked_refs=tuple(linked_refs or ()),
+        )
+        return TraceSpanRecord(envelope=self.envelope("span", now), payload=payload)
+
+    def degraded(self, issue_key: str, category: str, severity: str, summary: str, *,
+                 attributes: Mapping[str, Any] | None = None, subject_ref: Any = None,
+                 degradation_marker: str = "partial_failure",
+                 origin_marker: str = "explicit_capture") -> DegradedRecord:
+        payload = DegradedPayload(issue_key=issue_key, category=category, severity=severity,
+                                  summary=summary, subject_ref=subject_ref,
+                                  origin_marker=origin_marker, attributes=attributes)
+        envelope = self.envelope("degraded", utc_now_text(),
+                                 degradation_marker=degradation_marker)
+        return DegradedRecord(envelope=envelope, payload=payload)

@@ -1,0 +1,60 @@
+"""Redaction of secret-looking keys in captured mappings (contract §8.7)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+__all__ = ["REDACTED", "Redactor"]
+
+REDACTED = "[REDACTED]"
+
+
+class Redactor:
+    """Applies ``security.redaction_mode`` to environment variables and capture mappings."""
+
+    __slots__ = ("allowlist", "mode", "patterns")
+
+    def __init__(self, mode: str, patterns: Sequence[str], allowlist: Sequence[str]) -> None:
+        self.mode = mode
+        self.patterns = tuple(pattern.lower() for pattern in patterns if pattern)
+        self.allowlist = frozenset(allowlist)
+
+    @classmethod
+    def from_config(cls, config: Any) -> Redactor:
+        security = config.security
+        return cls(security.redaction_mode, security.secret_key_patterns,
+                   security.environment_variable_allowlist)
+
+    def is_secret(self, name: str) -> bool:
+        lowered = name.lower()
+        return any(pattern in lowered for pattern in self.patterns)
+
+    def environment(self, environ: Mapping[str, str]) -> dict[str, str]:
+        """``safe_default``: all, secrets masked; ``strict``: allowlist only; ``off``: verbatim."""
+        if self.mode == "off":
+            return dict(environ)
+        if self.mode == "strict":
+            return {name: value for name, value in environ.items() if name in self.allowlist}
+        return {
+            name: value if name in self.allowlist or not self.is_secret(name) else REDACTED
+            for name, value in environ.items()
+        }
+
+    def mapping(self, values: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        """Mask values under secret-looking keys at any depth; ``None`` stays ``None``."""
+        if not values or self.mode == "off":
+            return values
+        if not isinstance(values, Mapping):
+            return values  # the model rejects it with a proper error
+        return self._walk(values)  # type: ignore[no-any-return]
+
+    def _walk(self, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {
+                key: REDACTED if isinstance(key, str) and self.is_secret(key) else self._walk(item)
+                for key, item in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return [self._walk(item) for item in value]
+        return value
