@@ -324,6 +324,9 @@ class ArtifactStore:
         )
         if run_ref is not None:
             stmt = stmt.where(t.c.run_ref == coerce_ref(run_ref, "run", "run_ref"))
+        return self._manifests(stmt)
+
+    def _manifests(self, stmt: Any) -> tuple[ArtifactManifest, ...]:
         with self._db.read() as conn:
             rows = conn.execute(stmt).all()
         out = []
@@ -335,6 +338,19 @@ class ArtifactStore:
             )
             out.append(deserialize_artifact_manifest(data))
         return tuple(out)
+
+    def list_manifests_for_runs(self, run_refs: list[str]) -> tuple[ArtifactManifest, ...]:
+        """Manifests of many runs in one query, grouped by run, by created_at, ref."""
+        if not run_refs:
+            return ()
+        t = schema.artifacts
+        refs = [coerce_ref(ref, "run", "run_refs") for ref in run_refs]
+        stmt = (
+            select(t.c.manifest, t.c.hash_value, t.c.size_bytes)
+            .where(t.c.run_ref.in_(refs))
+            .order_by(t.c.run_ref, t.c.created_us, t.c.ref)
+        )
+        return self._manifests(stmt)
 
     def open_artifact(self, ref: object, *, mode: str = "rb") -> IO[Any]:
         if mode not in ("rb", "r"):

@@ -24,7 +24,7 @@ from contexta.store.metadata.repository import Repository, coerce_ref
 from contexta.store.sql import schema
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from contexta.store.sql.engine import Database
 
@@ -40,6 +40,11 @@ __all__ = [
     "SampleRepository",
     "StageRepository",
 ]
+
+
+def _run_in(column: Any, run_refs: Sequence[object]) -> Any:
+    refs = [coerce_ref(ref, "run", "run_refs") for ref in run_refs]
+    return column.in_(refs)
 
 
 def _nulls_last(column: Any) -> Any:
@@ -122,6 +127,14 @@ class DeploymentRepository(Repository):
             where.append(t.c.run_ref == coerce_ref(run_ref, "run", "run_ref"))
         return self.list_where(*where, order_by=(t.c.started_us, t.c.ref))
 
+    def list_deployment_executions_for_runs(
+        self, run_refs: Sequence[object]
+    ) -> tuple[DeploymentExecution, ...]:
+        t = schema.deployments
+        return self.list_where(
+            _run_in(t.c.run_ref, run_refs), order_by=(t.c.run_ref, t.c.started_us, t.c.ref)
+        )
+
 
 class StageRepository(Repository):
     def __init__(self, db: Database, on_write: Callable[[], None]) -> None:
@@ -146,6 +159,22 @@ class StageRepository(Repository):
             order_by=(_nulls_last(t.c.order_index), t.c.order_index, t.c.started_us, t.c.ref),
         )
 
+    def list_stage_executions_for_runs(
+        self, run_refs: Sequence[object]
+    ) -> tuple[StageExecution, ...]:
+        """Stages of many runs in one query, grouped by run in the per-run order."""
+        t = schema.stages
+        return self.list_where(
+            _run_in(t.c.run_ref, run_refs),
+            order_by=(
+                t.c.run_ref,
+                _nulls_last(t.c.order_index),
+                t.c.order_index,
+                t.c.started_us,
+                t.c.ref,
+            ),
+        )
+
 
 class BatchRepository(Repository):
     def __init__(self, db: Database, on_write: Callable[[], None]) -> None:
@@ -163,19 +192,31 @@ class BatchRepository(Repository):
     def exists_batch_execution(self, ref: object) -> bool:
         return self.exists(ref)
 
+    def list_batch_executions_for_runs(
+        self, run_refs: Sequence[object]
+    ) -> tuple[BatchExecution, ...]:
+        """Batches of many runs in one query, grouped by run in the per-run order."""
+        return self._list_batches([_run_in(schema.batches.c.run_ref, run_refs)], by_run=True)
+
     def list_batch_executions(
         self, run_ref: object = None, stage_ref: object = None
     ) -> tuple[BatchExecution, ...]:
-        t, s = schema.batches, schema.stages
+        t = schema.batches
         where = []
         if run_ref is not None:
             where.append(t.c.run_ref == coerce_ref(run_ref, "run", "run_ref"))
         if stage_ref is not None:
             where.append(t.c.stage_ref == coerce_ref(stage_ref, "stage", "stage_ref"))
+        return self._list_batches(where, by_run=False)
+
+    def _list_batches(self, where: list[Any], *, by_run: bool) -> tuple[BatchExecution, ...]:
+        t, s = schema.batches, schema.stages
         stage_order = select(s.c.order_index).where(s.c.ref == t.c.stage_ref).scalar_subquery()
+        first = (t.c.run_ref,) if by_run else ()
         return self.list_where(
             *where,
             order_by=(
+                *first,
                 _nulls_last(stage_order),
                 stage_order,
                 t.c.stage_ref,
@@ -199,6 +240,12 @@ class _ObservationRepository(Repository):
             where.append(t.c.batch_ref == coerce_ref(batch_ref, "batch", "batch_ref"))
         return self.list_where(*where, order_by=(t.c.observed_us, t.c.ref))
 
+    def _list_for_runs(self, run_refs: Sequence[object]) -> tuple[Any, ...]:
+        t = self._spec.table
+        return self.list_where(
+            _run_in(t.c.run_ref, run_refs), order_by=(t.c.run_ref, t.c.observed_us, t.c.ref)
+        )
+
 
 class SampleRepository(_ObservationRepository):
     def __init__(self, db: Database, on_write: Callable[[], None]) -> None:
@@ -220,6 +267,11 @@ class SampleRepository(_ObservationRepository):
         self, run_ref: object = None, stage_ref: object = None, batch_ref: object = None
     ) -> tuple[SampleObservation, ...]:
         return self._list(run_ref, stage_ref, batch_ref)
+
+    def list_sample_observations_for_runs(
+        self, run_refs: Sequence[object]
+    ) -> tuple[SampleObservation, ...]:
+        return self._list_for_runs(run_refs)
 
 
 class OperationRepository(_ObservationRepository):
@@ -243,6 +295,11 @@ class OperationRepository(_ObservationRepository):
     ) -> tuple[OperationContext, ...]:
         return self._list(run_ref, stage_ref, batch_ref)
 
+    def list_operation_contexts_for_runs(
+        self, run_refs: Sequence[object]
+    ) -> tuple[OperationContext, ...]:
+        return self._list_for_runs(run_refs)
+
 
 class EnvironmentRepository(Repository):
     def __init__(self, db: Database, on_write: Callable[[], None]) -> None:
@@ -265,6 +322,14 @@ class EnvironmentRepository(Repository):
         return self.list_where(
             t.c.run_ref == coerce_ref(run_ref, "run", "run_ref"),
             order_by=(t.c.captured_us, t.c.ref),
+        )
+
+    def list_environment_snapshots_for_runs(
+        self, run_refs: Sequence[object]
+    ) -> tuple[EnvironmentSnapshot, ...]:
+        t = schema.environments
+        return self.list_where(
+            _run_in(t.c.run_ref, run_refs), order_by=(t.c.run_ref, t.c.captured_us, t.c.ref)
         )
 
 
@@ -341,3 +406,12 @@ class ProvenanceRepository(Repository):
             t.c.relation_ref == coerce_ref(relation_ref, "relation", "relation_ref"),
             order_by=(t.c.asserted_us, t.c.ref),
         )
+
+    def list_provenance_for_relations(
+        self, relation_refs: Sequence[object]
+    ) -> tuple[ProvenanceRecord, ...]:
+        if not relation_refs:
+            return ()
+        t = schema.provenance
+        refs = [coerce_ref(ref, "relation", "relation_refs") for ref in relation_refs]
+        return self.list_where(t.c.relation_ref.in_(refs), order_by=(t.c.asserted_us, t.c.ref))
