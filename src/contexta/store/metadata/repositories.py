@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, case, or_, select
+from sqlalchemy import case, or_, select
 
 from contexta.contract import (
     BatchExecution,
@@ -337,7 +337,7 @@ class RelationRepository(Repository):
     def __init__(self, db: Database, on_write: Callable[[], None]) -> None:
         super().__init__(db, ENTITIES["relation"], on_write)
 
-    def _extra_parent_checks(self, conn: Connection, edge: LineageEdge) -> None:
+    def _extra_parent_checks(self, cur: Any, edge: LineageEdge) -> None:
         for attribute, code in (
             ("source_ref", "metadata_missing_relation_source"),
             ("target_ref", "metadata_missing_relation_target"),
@@ -345,7 +345,7 @@ class RelationRepository(Repository):
             ref: StableRef = getattr(edge, attribute)
             table = RELATION_ENDPOINT_TABLES.get(ref.kind)
             if table is not None:
-                self._require(conn, ParentCheck(attribute, table, code), ref)
+                self._require(cur, ParentCheck(attribute, table, code), ref)
 
     def put_relation(self, edge: LineageEdge) -> LineageEdge:
         return self.put(edge)

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 
 from contexta.contract import StableRef, to_json
 from contexta.errors import ContextaError, ValidationError, truncate_value
@@ -94,36 +94,42 @@ class Repository:
             )
         ref = str(getattr(model, spec.ref_attr))
         body = to_json(model)
+        db = self._db
         table = spec.table
-        with self._db.write(f"storing {ref}") as conn:
-            self._check_parents(conn, model)
-            stored = conn.execute(select(table.c.body).where(table.c.ref == ref)).scalar()
+        body_stmt = db.hot_statement(f"{table.name}.body", lambda: _body_query(table))
+        with db.raw_write(f"storing {ref}") as cur:
+            self._check_parents(cur, model)
+            cur.execute(body_stmt.sql, body_stmt.args(ref))
+            found = cur.fetchone()
+            stored = None if found is None else found[0]
             if stored == body:
                 return model
-            columns = spec.columns(model)
+            values = {"ref": ref, "body": body, **spec.columns(model)}
             if stored is None:
-                conn.execute(insert(table).values(ref=ref, body=body, **columns))
+                stmt = db.hot_statement(f"{table.name}.insert", lambda: _insert_query(table))
             else:
                 check_update(ref, json.loads(stored), json.loads(body), spec.rule)
-                conn.execute(update(table).where(table.c.ref == ref).values(body=body, **columns))
+                stmt = db.hot_statement(f"{table.name}.update", lambda: _update_query(table))
+            cur.execute(stmt.sql, stmt.params(values))
         self._on_write()
         return model
 
-    def _check_parents(self, conn: Connection, model: object) -> None:
+    def _check_parents(self, cur: Any, model: object) -> None:
         for parent in self._spec.parents:
-            self._require(conn, parent, getattr(model, parent.attribute))
+            self._require(cur, parent, getattr(model, parent.attribute))
         extra = getattr(self, "_extra_parent_checks", None)
         if extra is not None:
-            extra(conn, model)
+            extra(cur, model)
 
-    def _require(self, conn: Connection, parent: ParentCheck, value: object) -> None:
+    def _require(self, cur: Any, parent: ParentCheck, value: object) -> None:
         if value is None:
-            if parent.optional:
-                return
             return
         ref = str(value)
-        found = conn.execute(select(parent.table.c.ref).where(parent.table.c.ref == ref)).first()
-        if found is None:
+        stmt = self._db.hot_statement(
+            f"{parent.table.name}.exists", lambda: _exists_query(parent.table)
+        )
+        cur.execute(stmt.sql, stmt.args(ref))
+        if cur.fetchone() is None:
             what = parent.code.removeprefix("metadata_missing_").replace("_", " ")
             msg = (
                 f"{self._spec.name} {getattr(value, 'text', value)!s}: {parent.attribute} {ref!r} "
@@ -184,3 +190,20 @@ class Repository:
             raise IntegrityError(
                 msg, code="unreadable_row", details={"ref": ref}, cause=error
             ) from error
+
+
+def _body_query(table: Table) -> Any:
+    return select(table.c.body).where(table.c.ref == bindparam("ref"))
+
+
+def _exists_query(table: Table) -> Any:
+    return select(table.c.ref).where(table.c.ref == bindparam("ref"))
+
+
+def _insert_query(table: Table) -> Any:
+    return insert(table).values({c.name: bindparam(c.name) for c in table.columns})
+
+
+def _update_query(table: Table) -> Any:
+    values = {c.name: bindparam(c.name) for c in table.columns if c.name != "ref"}
+    return update(table).where(table.c.ref == bindparam("ref")).values(values)
