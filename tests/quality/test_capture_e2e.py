@@ -118,7 +118,9 @@ def test_findings_are_stored_as_verification_degraded_records(
     assert collapse.payload["attributes"]["metric"] == "features.vendor_score.zero_rate"
     metrics = {r.key: r for r in records if r.record_type == "metric"}
     row_count = metrics["features.row_count"]
-    assert row_count.tags == {"dq.stat": "row_count", "dq.dataset": "features"}
+    assert row_count.tags == {
+        "dq.stat": "row_count", "dq.dataset": "features", "dq.source": "contexta.quality"
+    }
     assert metrics["features.vendor_score.zero_rate"].value == 1.0
     assert metrics["features.vendor_score.null_rate"].tags["dq.column"] == "vendor_score"
     events = [r for r in records if r.record_type == "event" and r.key == "vendor.schema"]

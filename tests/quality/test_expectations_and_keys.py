@@ -95,10 +95,11 @@ def test_metric_items_follow_the_recording_convention() -> None:
     by_key = {item["key"]: item for item in items}
     assert by_key["My-Orders.row_count"]["value"] == 2
     assert by_key["My-Orders.row_count"]["tags"] == {"dq.stat": "row_count",
-                                                     "dq.dataset": "My Orders"}
+                                                     "dq.dataset": "My Orders",
+                                                     "dq.source": "contexta.quality"}
     null = by_key["My-Orders.amount.null_rate"]
     assert null["tags"] == {"dq.stat": "null_rate", "dq.dataset": "My Orders",
-                            "dq.column": "amount"}
+                            "dq.column": "amount", "dq.source": "contexta.quality"}
     assert null["value"] == 0.5
     # two column names with the same slug get distinct keys, exact names in tags
     assert by_key["My-Orders.a-b.distinct_count"]["tags"]["dq.column"] == "a b"

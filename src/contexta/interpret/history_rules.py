@@ -58,6 +58,11 @@ def _null_rate_key(key: str) -> bool:
     return last in ("null_rate", "null-rate") or last.endswith(("_null_rate", "-null-rate"))
 
 
+def _judged_by_layer(tags: Mapping[str, str]) -> bool:
+    """Statistics the quality layer already checked against history (its findings count)."""
+    return tags.get("dq.source") == "contexta.quality"
+
+
 def _finite(value: Any) -> bool:
     return not isinstance(value, float) or math.isfinite(value)
 
@@ -75,6 +80,11 @@ def anomalous_metric(inp: DiagnosisInput) -> list[Finding]:
     fewest = inp.anomaly.min_baseline_runs
     for summary in facts.metrics.values():
         if monitored and summary.key not in monitored:
+            continue
+        if "dq.stat" in summary.latest_tags:
+            # Profile statistics are judged by the data-quality rules, whose
+            # thresholds tolerate ordinary day-to-day noise; a z-score over a
+            # few nights of real data flags healthy nights (issue 5 false alarms).
             continue
         # Cheap pre-check: most keys are in range, and only out-of-range ones become issues.
         value = current.get(summary.subject)
@@ -245,7 +255,7 @@ class QualityRules:
         minimum = self.inp.settings.diagnostics.null_rate_spike_min_increase
         for summary in self.inp.run_facts().metrics.values():
             tags = summary.latest_tags
-            if not is_null_rate_metric(summary.key, tags):
+            if not is_null_rate_metric(summary.key, tags) or _judged_by_layer(tags):
                 continue
             value, _ = representative(summary, self.selection)
             values = self._baseline_values(summary)
@@ -291,7 +301,7 @@ class QualityRules:
         for summary in self.inp.run_facts().metrics.values():
             tags = summary.latest_tags
             stat = tags.get("dq.stat")
-            if stat not in ("zero_rate", "row_count"):
+            if stat not in ("zero_rate", "row_count") or _judged_by_layer(tags):
                 continue
             value, _ = representative(summary, self.selection)
             values = self._baseline_values(summary)

@@ -35,6 +35,11 @@ TAG_STAT = "dq.stat"
 TAG_DATASET = "dq.dataset"
 TAG_COLUMN = "dq.column"
 TAG_APPROXIMATE = "dq.approximate"
+# Marks statistics this layer has already judged against their history with
+# noise-aware thresholds; diagnostics then report the layer's findings instead
+# of re-judging the numbers with the stricter computed rules of contract §7.
+TAG_SOURCE = "dq.source"
+SOURCE = "contexta.quality"
 
 COLUMN_STATS = ("null_rate", "zero_rate", "distinct_count", "min", "max", "mean")
 _SUMMARY_BASIS = "data_profile"
@@ -140,11 +145,16 @@ def metric_items(profile: FrameProfile, dataset: str) -> list[dict[str, object]]
     items: list[dict[str, object]] = [{
         "key": keys.row_count, "value": profile.row_count, "unit": "rows",
         "aggregation_scope": "stage", "summary_basis": _SUMMARY_BASIS,
-        "tags": {TAG_STAT: "row_count", TAG_DATASET: dataset},
+        "tags": {TAG_STAT: "row_count", TAG_DATASET: dataset, TAG_SOURCE: SOURCE},
     }]
     for column in profile.columns:
         for stat, value in _column_values(column).items():
-            tags = {TAG_STAT: stat, TAG_DATASET: dataset, TAG_COLUMN: safe_text(column.name)}
+            tags = {
+                TAG_STAT: stat,
+                TAG_DATASET: dataset,
+                TAG_COLUMN: safe_text(column.name),
+                TAG_SOURCE: SOURCE,
+            }
             if stat == "distinct_count" and not column.distinct_exact:
                 tags[TAG_APPROXIMATE] = "true"
             items.append({
