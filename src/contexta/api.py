@@ -299,6 +299,15 @@ class Contexta:
     def get_step_series(self, run_id: Any, metric_key: str, **options: Any) -> Any:
         return self.trend_service.get_step_series(run_id, metric_key, **options)
 
+    def get_stage_duration_trend(self, stage_name: str, **options: Any) -> Any:
+        return self.trend_service.get_stage_duration_trend(stage_name, **options)
+
+    def get_artifact_size_trend(self, artifact_kind: str, **options: Any) -> Any:
+        return self.trend_service.get_artifact_size_trend(artifact_kind, **options)
+
+    def get_artifact_origin(self, artifact_ref: Any) -> Any:
+        return self.query_service.get_artifact_origin(artifact_ref)
+
     def audit_reproducibility(self, run_id: Any) -> Any:
         return self.provenance_service.audit_reproducibility(run_id)
 
