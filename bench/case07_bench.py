@@ -52,7 +52,7 @@ def main() -> None:
         scale = last["nights"] / first["nights"]
         print(f"growth x{scale:.0f} in nights: write x{last['seed_s'] / first['seed_s']:.2f}, "
               f"analyze x{last['analyze_s'] / first['analyze_s']:.2f} (linear = x{scale:.0f})")
-    print("target: analyze 1,000 nights < 2 s; reference library: 27 s for 50 nights, 131 s for 100")
+    print("target: analyze 1,000 nights < 2 s; reference: 27 s for 50 nights, 131 s for 100")
 
 
 if __name__ == "__main__":

@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging as _logging
 
 from contexta.errors import *  # noqa: F403
+from contexta.errors import ContextaError as ContextaError
 from contexta.errors import __all__ as _error_names
 
 __version__ = "0.1.0"
 
 _logging.getLogger("contexta").addHandler(_logging.NullHandler())
 
-__all__ = ["Contexta", "ContextaError", "__version__", *_error_names]
+__all__ = ["Contexta", "__version__", *_error_names]  # noqa: F405 - Contexta resolves lazily
 
 
 def __getattr__(name: str) -> object:

@@ -234,7 +234,7 @@ class AppendError(RecordError):
 
 
 class RecordReplayError(RecordError):
-    """Strict replay met an unhealthy record store (exported as ``contexta.store.records.ReplayError``)."""
+    """Strict replay met an unhealthy record store (``contexta.store.records.ReplayError``)."""
 
     default_code = "record_replay_unhealthy_store"
 
