@@ -90,6 +90,7 @@ class Database:
         self.auto_migrate = auto_migrate
         self.label = label
         self._engine: Engine | None = None
+        self._empty: Engine | None = None
         self._lock = threading.RLock()
         self._writer_lock = threading.RLock()
         self._local = threading.local()
@@ -114,6 +115,27 @@ class Database:
             if self._engine is None:
                 self._engine = self._open()
             return self._engine
+
+    def _read_engine(self) -> Engine:
+        """The engine for reads: the real one, or an empty schema while nothing exists.
+
+        A workspace is created by its first write (contract.md §5.1): reading a
+        workspace that does not exist yet must not leave a database behind, so
+        reads see an empty private in-memory schema until the file appears.
+        """
+        if self._engine is not None or self.read_only or self.backend.exists():
+            return self.engine
+        with self._lock:
+            if self._empty is None:
+                from sqlalchemy import create_engine
+                from sqlalchemy.pool import StaticPool
+
+                empty = create_engine(
+                    "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+                )
+                schema.metadata_obj.create_all(empty)
+                self._empty = empty
+            return self._empty
 
     def _open(self) -> Engine:
         existed = self.backend.exists()
@@ -224,7 +246,7 @@ class Database:
     # -- transactions ----------------------------------------------------
     @contextmanager
     def read(self, action: str = "reading the workspace") -> Iterator[Connection]:
-        with translate_errors(action), self.engine.connect() as conn:
+        with translate_errors(action), self._read_engine().connect() as conn:
             try:
                 yield conn
             finally:
@@ -333,6 +355,8 @@ class Database:
 
     def data_version(self) -> int:
         """A number that changes whenever anyone committed to the database."""
+        if self._engine is None and not self.read_only and not self.backend.exists():
+            return self._local_writes
         sql = self.backend.data_version_sql()
         if sql is None:
             with self.read() as conn:
