@@ -353,3 +353,16 @@ def test_errors_pickle_round_trip(store: MetadataStore) -> None:
     assert type(clone) is type(info.value)
     assert clone.code == info.value.code
     assert clone.message == info.value.message
+
+
+def test_reading_a_missing_workspace_creates_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "typo" / ".contexta"
+    with Contexta(workspace=root) as ctx:
+        assert ctx.list_runs() == ()
+        assert ctx.metadata_store.runs.find_run("run:p.r1") is None
+        assert ctx.record_store.count_records() == 0
+    assert not (tmp_path / "typo").exists()
+    with Contexta(workspace=root) as ctx:
+        ctx.metadata_store.projects.put_project(project())
+        assert ctx.metadata_store.projects.get_project("project:p") == project()
+    assert (root / "metadata").is_dir()
