@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import operator
 import os
 import threading
 import time
@@ -25,7 +26,14 @@ if TYPE_CHECKING:
     from contexta.store.records.store import RecordStore
     from contexta.store.sql.engine import Database
 
-__all__ = ["delete_progress", "insert_rows", "note_anomaly", "read_progress", "write_progress"]
+__all__ = [
+    "delete_progress",
+    "insert_rows",
+    "note_anomaly",
+    "read_progress",
+    "wake",
+    "write_progress",
+]
 
 _log = logging.getLogger(__name__)
 _CHUNK = 500
@@ -60,8 +68,8 @@ def insert_rows(db: Database, conn: Connection, rows: Sequence[dict[str, Any]]) 
     on its sequence number and is re-numbered rather than lost.
     """
     stmt = db.hot_statement("insert_record_ignore", lambda: _insert_statement(db))
-    names = stmt.names
-    inserted = _executemany_count(db, conn, stmt, [tuple(row[n] for n in names) for row in rows])
+    values = operator.itemgetter(*stmt.names)
+    inserted = _executemany_count(conn, stmt, map(values, rows))
     if inserted == len(rows):
         return inserted
     records = schema.records
@@ -77,13 +85,12 @@ def insert_rows(db: Database, conn: Connection, rows: Sequence[dict[str, Any]]) 
         ):
             stored[ref] = (int(seq), body)
     renumber: list[dict[str, Any]] = []
-    new = 0
     for row in rows:
         prior = stored.get(row["record_ref"])
         if prior is None:
             renumber.append(row)
         elif prior[0] == row["seq"] and prior[0] in seqs:
-            new += 1
+            continue  # inserted just now, or an identical replay of the same entry
         elif prior[1] != row["body"]:
             note_anomaly(
                 conn,
@@ -104,13 +111,10 @@ def insert_rows(db: Database, conn: Connection, rows: Sequence[dict[str, Any]]) 
             record_ref=row["record_ref"],
         )
         conn.execute(insert(records).values(**fixed))
-        new += 1
-    return new
+    return inserted + len(renumber)
 
 
-def _executemany_count(
-    db: Database, conn: Connection, stmt: Any, rows: list[tuple[Any, ...]]
-) -> int:
+def _executemany_count(conn: Connection, stmt: Any, rows: Iterable[tuple[Any, ...]]) -> int:
     raw = conn.connection.driver_connection
     cur = raw.cursor()  # type: ignore[union-attr]
     try:
@@ -161,6 +165,11 @@ def register(store: RecordStore) -> None:
         if _thread is None or not _thread.is_alive():
             _thread = threading.Thread(target=_loop, name="contexta-indexer", daemon=True)
             _thread.start()
+
+
+def wake() -> None:
+    """Have the background step run now (a batch was handed off)."""
+    _wake.set()
 
 
 def _loop() -> None:

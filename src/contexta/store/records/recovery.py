@@ -33,6 +33,10 @@ def quarantine(root: Path, spool_name: str, offset: int, data: bytes) -> Path:
     directory = root / "quarantine"
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{spool_name}.{offset}.bin"
+    copy = 0
+    while path.exists():  # two entries (or two recoveries) may share an offset
+        copy += 1
+        path = directory / f"{spool_name}.{offset}.{copy}.bin"
     path.write_bytes(data)
     return path
 
@@ -106,8 +110,10 @@ def _recover_one(db: Database, root: Path, path: Path, fd: int) -> int:
         offset = new_offset
         if offset == parsed.complete_upto and not parsed.entries and not parsed.bad and not at_end:
             break
+    # Unlink first: dying in between leaves a stale progress row (harmless,
+    # spool names are unique) instead of a spool that would be indexed again.
+    path.unlink(missing_ok=True)
     with db.write("finishing spool recovery") as conn:
         indexer.delete_progress(conn, name)
-    path.unlink(missing_ok=True)
     _log.info("recovered %d records from %s", total, name)
     return total

@@ -96,11 +96,21 @@ class SpoolWriter:
         ]
         self.name = f"{host}-{os.getpid()}-{secrets.token_hex(4)}{SPOOL_SUFFIX}"
         self.path = directory / self.name
+        # Created and locked under a name recovery ignores, then renamed: a
+        # spool is never visible unlocked, so no other process can take a live
+        # writer's fresh spool for a dead one and unlink it.
+        staging = directory / f"{self.name}.new"
         try:
-            self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL, 0o644)
+            self.fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_EXCL, 0o644)
         except OSError as error:
+            raise classify_os_error(error, "creating the record spool", staging) from error
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.rename(staging, self.path)
+        except OSError as error:
+            os.close(self.fd)
+            staging.unlink(missing_ok=True)
             raise classify_os_error(error, "creating the record spool", self.path) from error
-        fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self.size = 0
 
     def write(self, data: bytes) -> int:

@@ -5,14 +5,24 @@ bytes are in the kernel; ``indexer.py`` moves them into the database in batches
 (at 1,000 pending records, every 0.2 s in the background, before any read in
 this process, and at close or exit). Opening a workspace indexes spools left by
 dead processes. See contract.md §4.4 and architecture.md §3.
+
+A full batch from ``append_many`` is handed to the background indexer thread,
+so the caller builds the next batch while SQLite (which releases the GIL)
+inserts the previous one; at most ``_MAX_HANDED`` batches wait, which bounds
+memory. ``append`` indexes a full batch itself (handing single appends over
+made both threads fight for the GIL at every syscall). Batches are indexed
+strictly in spool order under ``_index_lock``: each records how far its spool
+is indexed.
 """
 
 from __future__ import annotations
 
 import heapq
 import logging
+import operator
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -59,8 +69,10 @@ __all__ = ["RecordStore"]
 
 _log = logging.getLogger(__name__)
 _INDEX_AT = 1000
+_MAX_HANDED = 2
 _ROTATE_BYTES = 64 * 1024 * 1024
 _PAGE = 1000
+_LOOKUP = 500
 _ORPHAN_SCAN_EVERY_S = 1.0
 
 _ROW_COLUMNS = (
@@ -88,28 +100,15 @@ _ROW_COLUMNS = (
 )
 
 
-def _row_from_columns(c: Any) -> RecordRow:
+def _row_from_tuple(r: Any) -> RecordRow:
+    """A ``RecordRow`` from a row in ``_ROW_COLUMNS`` order (positional: no key lookups)."""
+    value = r[10]
+    if value is None:
+        value = r[11] if r[11] is not None else decode_value(None, None, r[12])
     return RecordRow(
-        c["seq"],
-        c["record_ref"],
-        c["record_type"],
-        c["run_ref"],
-        c["stage_ref"],
-        c["batch_ref"],
-        c["sample_ref"],
-        c["operation_ref"],
-        c["deployment_ref"],
-        c["key"],
-        decode_value(c["value_int"], c["value_real"], c["value_text"]),
-        c["step"],
-        c["observed_at"],
-        c["recorded_at"],
-        c["completeness"],
-        c["degradation"],
-        c["producer"],
-        c["severity"],
-        c["body"],
-    )
+        r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
+        value, r[13], r[14], r[15], r[16], r[17], r[18], r[19], r[20],
+    )  # fmt: skip
 
 
 def _canonical_from_us(us: int) -> str:
@@ -156,7 +155,12 @@ class RecordStore:
         self._lock = threading.RLock()
         self._writer: SpoolWriter | None = None
         self._counter = SequenceCounter(self._root / "sequence")
+        # Appended, not yet handed to indexing: (spool end offset, columns).
         self._pending: list[tuple[int, dict[str, Any]]] = []
+        # Handed to indexing, oldest first: (spool writer, its pending rows).
+        self._handed: deque[tuple[SpoolWriter, list[tuple[int, dict[str, Any]]]]] = deque()
+        self._index_lock = threading.Lock()
+        # (body, sequence) of every appended record not yet committed to the database.
         self._pending_refs: dict[str, tuple[str, int]] = {}
         self._pending_since = 0.0
         self._known_runs: set[str] = set()
@@ -190,25 +194,29 @@ class RecordStore:
     def flush(self) -> None:
         """Index everything this process appended, so every process can read it."""
         with self._lock:
-            self._index_pending()
+            self._hand_off()
+        self._drain()
 
     def close(self) -> None:
         """Index pending records, remove our spool, release connections. Idempotent."""
         with self._lock:
-            if self._pending:
-                try:
-                    self._index_pending()
-                except ContextaError:
-                    # The spool still holds them; the next open indexes them.
-                    _log.warning(
-                        "records left in the spool at close; they are indexed on next open"
-                    )
+            self._hand_off()
+        try:
+            self._drain()
+        except ContextaError:
+            # The spool still holds them; the next open indexes them.
+            _log.warning("records left in the spool at close; they are indexed on next open")
+        with self._lock:
+            unindexed = {id(writer) for writer, _ in self._handed}
+            writers = {id(writer): writer for writer, _ in self._handed}
             if self._writer is not None:
-                self._writer.close(remove=not self._pending)
-                if not self._pending:
-                    self._forget_progress(self._writer.name)
-                self._writer = None
-            self._pending = []
+                writers[id(self._writer)] = self._writer
+            for key, writer in writers.items():
+                writer.close(remove=key not in unindexed)
+                if key not in unindexed:
+                    self._forget_progress(writer.name)
+            self._writer = None
+            self._handed.clear()
             self._pending_refs = {}
             self._counter.close()
         if self.detached:
@@ -227,13 +235,18 @@ class RecordStore:
 
     def _after_fork(self) -> None:
         # The child must neither index nor remove the parent's spool.
-        self._lock = threading.RLock()
-        if self._writer is not None:
-            import os
+        import os
 
-            os.close(self._writer.fd)
+        self._lock = threading.RLock()
+        self._index_lock = threading.Lock()
+        writers = {id(w): w for w, _ in self._handed}
+        if self._writer is not None:
+            writers[id(self._writer)] = self._writer
+        for writer in writers.values():
+            os.close(writer.fd)
         self._writer = None
         self._pending = []
+        self._handed = deque()
         self._pending_refs = {}
         self._counter.forget_after_fork()
 
@@ -259,8 +272,13 @@ class RecordStore:
                 receipt = self._receipt(record, prior[1], deduplicated=True)
                 return AppendResult((receipt,), durability_status=self._status, durable_count=0)
             seq = self._write_spool_one(columns, body)
-            if len(self._pending) >= _INDEX_AT:
-                self._index_pending_quietly()
+            full = len(self._pending) >= _INDEX_AT
+            if full:
+                # Indexed right here: handing single appends to the background
+                # thread makes both fight over the GIL at every syscall.
+                self._hand_off(wake=False)
+        if full:
+            self._drain_quietly()
         receipt = AppendReceipt(seq, 0, 0, ref, env.record_type, run_ref, self._status, False)
         return AppendResult((receipt,), durability_status=self._status, durable_count=1)
 
@@ -295,77 +313,94 @@ class RecordStore:
     def append_many(self, records: Iterable[Any]) -> AppendResult:
         """Validate every record, then append all of them as one atomic unit."""
         items = list(records)
-        receipts = self._append_all(items, single=False)
+        receipts = self._append_all(items)
         durable = sum(1 for r in receipts if not r.deduplicated)
         return AppendResult(tuple(receipts), durability_status=self._status, durable_count=durable)
 
-    def _append_all(self, records: Sequence[Any], *, single: bool) -> list[AppendReceipt]:
-        bodies = [self._validated_body(i, record, single) for i, record in enumerate(records)]
+    def _append_all(self, records: Sequence[Any]) -> list[AppendReceipt]:
+        bodies = [self._validated_body(i, record, False) for i, record in enumerate(records)]
+        envelopes = [record.envelope for record in records]
+        refs = [str(env.record_ref) for env in envelopes]
+        runs = [str(env.run_ref) for env in envelopes]
         with self._lock:
             self._open_for_writes()
-            stored = None if single else self._existing_many(records)
-            plan: list[tuple[int, Any, str] | AppendReceipt] = []
+            bad_runs = self._missing_runs(set(runs))
+            known = self._existing_many(refs)
+            fresh: list[int] = []  # indexes written now
+            first_new: dict[str, int] = {}  # ref -> index of its first new occurrence
+            repeats: dict[int, tuple[int, bool]] = {}  # index -> (sequence | first index, stored)
             rejections: list[dict[str, Any]] = []
-            batch_refs: dict[str, tuple[str, int]] = {}
-            for index, (record, body) in enumerate(zip(records, bodies, strict=True)):
-                ref = str(record.envelope.record_ref)
-                try:
-                    self._require_run(str(record.envelope.run_ref))
-                    prior = batch_refs.get(ref) or (
-                        self._existing(ref) if stored is None else stored.get(ref)
-                    )
-                    if prior is None:
-                        batch_refs[ref] = (body, -1 - index)
-                        plan.append((index, record, body))
-                        continue
-                    if prior[0] != body:
-                        msg = (
-                            f"record_ref {ref!r} already holds a different record; a record ref "
-                            "is bound to one content forever (append it under a new ref)"
-                        )
-                        raise RecordConflictError(
-                            msg,
-                            code="record_ref_conflict",
-                            details={"record_ref": ref, "index": index},
-                        )
-                    plan.append(self._receipt(record, prior[1], deduplicated=True))
-                except ContextaError as error:
-                    if single:
-                        raise
+            for index, ref in enumerate(refs):
+                error = bad_runs.get(runs[index])
+                if error is not None:
                     rejections.append(
                         {"index": index, "code": error.code, "message": error.message}
                     )
+                    continue
+                prior = known.get(ref)
+                first = first_new.get(ref)
+                if prior is None and first is None:
+                    first_new[ref] = index
+                    fresh.append(index)
+                    continue
+                if prior is not None:
+                    body, repeat = prior[0], (prior[1], True)
+                else:
+                    assert first is not None
+                    body, repeat = bodies[first], (first, False)
+                if body != bodies[index]:
+                    rejections.append(
+                        {
+                            "index": index,
+                            "code": "record_ref_conflict",
+                            "message": f"record_ref {ref!r} already holds a different record; a "
+                            "record ref is bound to one content forever (append it under a new "
+                            "ref)",
+                        }
+                    )
+                    continue
+                repeats[index] = repeat
             if rejections:
-                first = rejections[0]
+                head = rejections[0]
                 msg = (
                     f"append_many rejected {len(rejections)} of {len(records)} records; nothing "
-                    "was "
-                    f"written (first: index {first['index']}: {first['message']})"
+                    f"was written (first: index {head['index']}: {head['message']})"
                 )
                 raise ValidationError(
                     msg, code="record_append_invalid", details={"rejections": rejections}
                 )
-            new = [item for item in plan if not isinstance(item, AppendReceipt)]
-            sequences = (
-                self._write_spool([(record, body) for _, record, body in new]) if new else []
-            )
-            seq_by_index = {item[0]: seq for item, seq in zip(new, sequences, strict=True)}
+            sequences = self._write_spool(records, bodies, fresh) if fresh else []
+            seq_of = dict(zip(fresh, sequences, strict=True))
+            status = self._status
             receipts: list[AppendReceipt] = []
-            for item in plan:
-                if isinstance(item, AppendReceipt):
-                    receipts.append(item)
-                    continue
-                index, record, body = item
-                prior = batch_refs[str(record.envelope.record_ref)]
-                seq = seq_by_index.get(index)
-                if seq is None:  # a duplicate inside the same batch
-                    seq = seq_by_index[-1 - prior[1]]
-                    receipts.append(self._receipt(record, seq, deduplicated=True))
+            for index, env in enumerate(envelopes):
+                repeat = repeats.get(index)
+                if repeat is None:
+                    seq, deduplicated = seq_of[index], False
                 else:
-                    receipts.append(self._receipt(record, seq, deduplicated=False))
+                    seq = repeat[0] if repeat[1] else seq_of[repeat[0]]
+                    deduplicated = True
+                receipts.append(
+                    AppendReceipt(
+                        seq, 0, 0, refs[index], env.record_type, runs[index], status, deduplicated
+                    )
+                )
             if len(self._pending) >= _INDEX_AT:
-                self._index_pending_quietly()
+                self._hand_off()
+            backlog = len(self._handed) > _MAX_HANDED
+        if backlog:
+            self._drain_quietly()
         return receipts
+
+    def _missing_runs(self, runs: set[str]) -> dict[str, ContextaError]:
+        """The error for each run of a batch that does not exist (usually none)."""
+        missing: dict[str, ContextaError] = {}
+        for run_ref in runs - self._known_runs:
+            try:
+                self._require_run(run_ref)
+            except ContextaError as error:
+                missing[run_ref] = error
+        return missing
 
     def _validated_body(self, index: int, record: Any, single: bool) -> str:
         if type(record) not in RECORD_CLASSES:
@@ -427,86 +462,117 @@ class RecordStore:
         rows = self._db.hot_query(stmt, (ref,))
         return (rows[0][0], int(rows[0][1])) if rows else None
 
-    def _existing_many(self, records: Sequence[Any]) -> dict[str, tuple[str, int]]:
+    def _existing_many(self, refs: Sequence[str]) -> dict[str, tuple[str, int]]:
         """Stored or pending (body, sequence) for the refs of a batch, one query per 500."""
         found: dict[str, tuple[str, int]] = {}
         missing: list[str] = []
-        for record in records:
-            ref = str(record.envelope.record_ref)
-            pending = self._pending_refs.get(ref)
-            if pending is not None:
-                found[ref] = pending
-            else:
+        pending = self._pending_refs
+        for ref in refs:
+            prior = pending.get(ref)
+            if prior is None:
                 missing.append(ref)
-        t = schema.records
-        for start in range(0, len(missing), 500):
-            chunk = missing[start : start + 500]
-            with self._db.read() as conn:
-                for ref, body, seq in conn.execute(
-                    select(t.c.record_ref, t.c.body, t.c.seq).where(t.c.record_ref.in_(chunk))
-                ):
-                    found[ref] = (body, int(seq))
+            else:
+                found[ref] = prior
+        if not missing:
+            return found
+        stmt = self._db.hot_statement("records_by_refs", _refs_statement)
+        for start in range(0, len(missing), _LOOKUP):
+            chunk = missing[start : start + _LOOKUP]
+            chunk += [chunk[0]] * (_LOOKUP - len(chunk))  # one compiled statement for all sizes
+            params = tuple(chunk) if stmt.positional else dict(zip(stmt.names, chunk, strict=True))
+            for ref, body, seq in self._db.hot_query(stmt, params):
+                found[ref] = (body, int(seq))
         return found
 
-    def _write_spool(self, items: Sequence[tuple[Any, str]]) -> list[int]:
+    def _write_spool(
+        self, records: Sequence[Any], bodies: Sequence[str], indexes: Sequence[int]
+    ) -> list[int]:
+        """Write ``records[i]`` for ``i`` in ``indexes`` as one spool entry; return sequences."""
         writer = self._writer
         assert writer is not None
-        now_us = time.time_ns() // 1000
+        count = len(indexes)
         self._counter.lock()
         try:
             first = self._counter.read() + 1
-            sequences = list(range(first, first + len(items)))
-            lines = [f"S {seq} {body}\n" for seq, (_, body) in zip(sequences, items, strict=True)]
-            if len(items) > 1:
-                lines.insert(0, f"B {len(items)}\n")
+            lines = [f"S {first + n} {bodies[i]}\n" for n, i in enumerate(indexes)]
+            if count > 1:
+                lines.insert(0, f"B {count}\n")
             # Counter first: a failed spool write then leaves a gap, never a reused number.
-            self._counter.write(sequences[-1], fsync=self._fsync)
+            self._counter.write(first + count - 1, fsync=self._fsync)
             end = writer.write("".join(lines).encode("utf-8"))
         finally:
             self._counter.unlock()
         if not self._pending:
             self._pending_since = time.monotonic()
-        for seq, (record, body) in zip(sequences, items, strict=True):
-            columns = columns_from_record(record, body)
-            columns["seq"] = seq
+        now_us = time.time_ns() // 1000
+        pending = self._pending
+        pending_refs = self._pending_refs
+        for n, i in enumerate(indexes):
+            body = bodies[i]
+            columns = columns_from_record(records[i], body)
+            columns["seq"] = first + n
             columns["appended_us"] = now_us
-            self._pending.append((end, columns))
-            self._pending_refs[columns["record_ref"]] = (body, seq)
-        return sequences
+            pending.append((end, columns))
+            pending_refs[columns["record_ref"]] = (body, first + n)
+        return list(range(first, first + count))
 
     # -- indexing ----------------------------------------------------------------
-    def _index_pending(self) -> None:
-        if not self._pending or self._writer is None:
+    def _hand_off(self, *, wake: bool = True) -> None:
+        """Queue the pending records for indexing; the caller holds ``_lock``."""
+        if not self._pending:
             return
-        name = self._writer.name
-        pending = self._pending
-        with self._db.write("indexing appended records") as conn:
-            done = indexer.read_progress(conn, name)
-            rows = [columns for end, columns in pending if end > done]
-            if rows:
-                indexer.insert_rows(self._db, conn, rows)
-            indexer.write_progress(conn, name, pending[-1][0])
+        writer = self._writer
+        assert writer is not None
+        self._handed.append((writer, self._pending))
         self._pending = []
-        self._pending_refs = {}
-        if self._writer.size > _ROTATE_BYTES:
-            self._writer.close(remove=True)
-            self._forget_progress(name)
-            self._writer = None
+        if writer.size > _ROTATE_BYTES:
+            self._writer = None  # the next append starts a new spool; this one goes once indexed
+        if wake:
+            indexer.wake()
 
-    def _index_pending_quietly(self) -> None:
+    def _drain(self, *, blocking: bool = True) -> None:
+        """Index handed-off batches, oldest first. Never call it holding ``_lock``."""
+        if not self._index_lock.acquire(blocking=blocking):
+            return
         try:
-            self._index_pending()
+            while True:
+                with self._lock:
+                    if not self._handed:
+                        return
+                    writer, batch = self._handed[0]
+                with self._db.write("indexing appended records") as conn:
+                    done = indexer.read_progress(conn, writer.name)
+                    rows = [columns for end, columns in batch if end > done]
+                    if rows:
+                        indexer.insert_rows(self._db, conn, rows)
+                    indexer.write_progress(conn, writer.name, batch[-1][0])
+                with self._lock:
+                    self._handed.popleft()
+                    refs = self._pending_refs
+                    for _, columns in batch:
+                        refs.pop(columns["record_ref"], None)
+                    if writer is not self._writer and all(w is not writer for w, _ in self._handed):
+                        writer.close(remove=True)  # a rotated spool, now fully indexed
+                        self._forget_progress(writer.name)
+        finally:
+            self._index_lock.release()
+
+    def _drain_quietly(self, *, blocking: bool = True) -> None:
+        try:
+            self._drain(blocking=blocking)
         except ContextaError:
             _log.warning("indexing records failed; they stay safe in the spool", exc_info=True)
 
     def _index_if_due(self, age_s: float) -> None:
-        if not self._pending or not self._lock.acquire(blocking=False):
-            return
-        try:
-            if self._pending and time.monotonic() - self._pending_since >= age_s:
-                self._index_pending_quietly()
-        finally:
-            self._lock.release()
+        """Background step: hand off records older than ``age_s`` and index what is queued."""
+        if self._pending and self._lock.acquire(blocking=False):
+            try:
+                if self._pending and time.monotonic() - self._pending_since >= age_s:
+                    self._hand_off()
+            finally:
+                self._lock.release()
+        if self._handed:
+            self._drain_quietly(blocking=False)
 
     def _forget_progress(self, name: str) -> None:
         try:
@@ -528,8 +594,9 @@ class RecordStore:
     def _sync(self) -> None:
         """Before a read: make this process's appends and dead writers' spools visible."""
         with self._lock:
-            if self._pending:
-                self._index_pending_quietly()
+            self._hand_off()
+        self._drain_quietly()
+        with self._lock:
             try:
                 self._recover_orphans()
             except ContextaError:
@@ -574,42 +641,62 @@ class RecordStore:
                 where.append(t.c.recorded_us >= micros if op == "ge" else t.c.recorded_us <= micros)
         return where
 
-    def _iter_columns(self, where: list[Any], columns: Sequence[str]) -> Iterator[Any]:
+    def _iter_columns(self, where: list[Any], names: Sequence[str]) -> Iterator[Any]:
+        """Rows as tuples in ``names`` order (``seq`` first), one read per page.
+
+        Each page is compiled by SQLAlchemy but run on the driver cursor:
+        snapshots read 100,000s of rows and SQLAlchemy rows cost µs each.
+        """
         t = schema.records
-        cols = [t.c[name] for name in columns]
-        if "appended_us" not in columns:
-            cols.append(t.c.appended_us)
+        cols = [t.c[name] for name in names]
+        dialect = self._db.engine.dialect
         last = 0
         while True:
             stmt = select(*cols).where(t.c.seq > last, *where).order_by(t.c.seq).limit(_PAGE)
+            compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+            values = compiled.params
+            order = compiled.positiontup
+            params = values if order is None else tuple(values[name] for name in order)
             with self._db.read() as conn:
-                page = conn.execute(stmt).mappings().all()
+                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    cursor.execute(str(compiled), params)
+                    page = cursor.fetchall()
+                finally:
+                    cursor.close()
             yield from page
             if len(page) < _PAGE:
                 return
-            last = page[-1]["seq"]
+            last = page[-1][0]
 
     def _merged(self, where: list[Any], columns: Sequence[str], matches: Any) -> Iterator[Any]:
-        """DB rows plus (when indexing is failing) pending rows, in sequence order."""
+        """DB rows plus (when indexing is failing) pending rows, in sequence order.
+
+        Rows are tuples in ``columns`` order followed by ``appended_us``.
+        """
         self._sync()
-        stored = self._iter_columns(where, columns)
+        names = (*columns, "appended_us")
+        stored = self._iter_columns(where, names)
         with self._lock:
-            pending = [c for _, c in self._pending if matches(c)]
+            waiting = [*(row for _, batch in self._handed for row in batch), *self._pending]
+            pending = [c for _, c in waiting if matches(c)]
         if not pending:
             yield from stored
             return
-        yield from heapq.merge(stored, pending, key=lambda c: c["seq"])
+        as_tuple = operator.itemgetter(*names)
+        rows = [as_tuple(c) for c in pending]
+        yield from heapq.merge(stored, rows, key=operator.itemgetter(0))
 
     def scan(self, scan_filter: ScanFilter | None = None) -> Iterator[StoredRecord]:
         """Stream stored records matching the filter, in sequence order."""
         where = self._filters(scan_filter)
         matches = _pending_matcher(scan_filter)
-        for c in self._merged(where, ("seq", "body"), matches):
+        for seq, body, appended_us in self._merged(where, ("seq", "body"), matches):
             try:
-                record = record_from_json(c["body"])
+                record = record_from_json(body)
             except ContextaError:
                 continue  # reported by check_integrity
-            yield StoredRecord(c["seq"], 0, 0, _canonical_from_us(c["appended_us"]), record)
+            yield StoredRecord(seq, 0, 0, _canonical_from_us(appended_us), record)
 
     def iter_rows(
         self,
@@ -643,8 +730,8 @@ class RecordStore:
                 and (stage_ref is None or c["stage_ref"] == str(stage_ref))
             )
 
-        for c in self._merged(where, _ROW_COLUMNS, matches):
-            yield _row_from_columns(c)
+        for row in self._merged(where, _ROW_COLUMNS, matches):
+            yield _row_from_tuple(row)
 
     def latest_metric_values(self, run_refs: Sequence[str]) -> list[MetricValueRow]:
         """The latest value per (run, stage, key) for the given runs, in one query."""
@@ -743,6 +830,12 @@ class RecordStore:
         from contexta.store.records.integrity import repair_truncated_tails
 
         return repair_truncated_tails(self)
+
+
+def _refs_statement() -> Any:
+    t = schema.records
+    params = [_bind(f"r{i}") for i in range(_LOOKUP)]
+    return select(t.c.record_ref, t.c.body, t.c.seq).where(t.c.record_ref.in_(params))
 
 
 def _bind(name: str) -> Any:
