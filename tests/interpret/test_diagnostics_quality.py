@@ -123,3 +123,26 @@ def test_zero_collapse_rules(env):
     result = diagnose(run, detect_metric_anomalies=False)
     assert codes(result) == [("zero_collapse", "error"), ("zero_collapse", "warning")]
     assert result.issues[1].summary == "qty all zero"
+
+
+def test_schema_change_skips_events_the_quality_layer_checked(env):
+    """The layer compares a schema with the dataset's last healthy run and marks the event;
+    comparing it again with the latest baseline run (a broken night) would report the
+    night after a break as a schema change back."""
+    b, diagnose = env
+    healthy = {"id": "int64", "wind_speed": "float64"}
+    broken = {"id": "int64", "wind_speed_mph": "float64"}
+    for night, columns in ((1, healthy), (2, broken)):
+        run = b.run(f"n{night}", started=day(night))
+        b.event(run, "weather.schema", attributes={"dataset": "weather", "columns": columns})
+    checked = b.run("n3", started=day(3))
+    b.event(
+        checked,
+        "weather.schema",
+        attributes={"dataset": "weather", "columns": healthy, "checked_by": "contexta.quality"},
+    )
+    assert diagnose(checked).issues == ()
+    unchecked = b.run("n4", started=day(4))
+    b.event(unchecked, "weather.schema", attributes={"dataset": "weather", "columns": broken})
+    (issue,) = diagnose(unchecked).issues  # hand-written events are still compared
+    assert (issue.code, issue.details["baseline_run_id"]) == ("schema_change", "run:proj.n3")

@@ -63,6 +63,11 @@ def _judged_by_layer(tags: Mapping[str, str]) -> bool:
     return tags.get("dq.source") == "contexta.quality"
 
 
+def _checked_by_layer(attributes: Any) -> bool:
+    """A schema event the quality layer already compared with its own, cleaner history."""
+    return isinstance(attributes, Mapping) and attributes.get("checked_by") == "contexta.quality"
+
+
 def _finite(value: Any) -> bool:
     return not isinstance(value, float) or math.isfinite(value)
 
@@ -174,6 +179,22 @@ class QualityRules:
             if attributes.get("metric_key") is not None:
                 self._claimed.add((code, "metric", str(attributes["metric_key"])))
 
+    def _layer_checked_schema_events(self) -> set[str]:
+        """Record refs of this run's schema events that the quality layer judged itself.
+
+        The layer leaves runs with findings out of a dataset's baseline; comparing such an
+        event again with the latest baseline run here would report the night after a
+        break as a schema change back.
+        """
+        records = self.inp.bundle.snapshot.records
+        checked = set()
+        for index, row in enumerate(self.inp.bundle.rows):
+            if row.record_type != "event" or not row.key.endswith(".schema"):
+                continue
+            if _checked_by_layer(records[index].payload.get("attributes")):
+                checked.add(row.record_ref)
+        return checked
+
     def _is_claimed(self, code: str, dataset: Any, column: Any, metric_key: str | None) -> bool:
         if dataset is not None and (code, "dataset", str(dataset), str(column)) in self._claimed:
             return True
@@ -197,8 +218,11 @@ class QualityRules:
             return found
         baseline = self.inp.baseline()
         history = schema_facts_for_runs(self.inp.state, [str(r.run_ref) for r in baseline])
+        judged = self._layer_checked_schema_events()
         for dataset, fact in current.items():
             if self._is_claimed("schema_change", dataset, None, None):
+                continue
+            if fact.record_id in judged:
                 continue
             previous = next(
                 (

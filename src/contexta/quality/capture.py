@@ -7,9 +7,12 @@ themselves as ``scope``. A scope provides ``ctx`` (the ``Contexta``), ``ref``
 ``degraded(issue_key, category=..., severity=..., summary=..., attributes=...)``.
 This module never imports the capture layer (it sits below it).
 
-Observability must not break the job: if history cannot be read (store busy,
-damaged), the profile is still recorded and the failure is logged; only bad
-arguments raise.
+Observability must not break the job: if history cannot be read or checked (store
+busy or damaged, a bug in a rule), the profile is still recorded, the failure is
+logged at WARNING and stored as a ``dq.profile_failed`` degraded record (category
+``capture``) so diagnostics show that the night went unchecked; only bad arguments
+raise, and a strict scope (``dispatch_failure_mode="raise"``, or ``strict=True``)
+raises a ``ContextaError``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, NoReturn
 
-from contexta.errors import ContextaError, ValidationError, truncate_value
+from contexta.errors import CaptureError, ContextaError, ValidationError, truncate_value
 from contexta.quality.expectations import Expectation, evaluate_expectation, threshold_findings
 from contexta.quality.history import load_baselines
 from contexta.quality.models import ExpectationResult, Finding, FindingSeverity, FrameProfile
@@ -40,11 +43,12 @@ from contexta.quality.rules import (
 )
 from contexta.quality.thresholds import ThresholdsLike, resolve_thresholds
 
-__all__ = ["capture_expectation", "capture_profile"]
+__all__ = ["ISSUE_PROFILE_FAILED", "capture_expectation", "capture_profile"]
 
 logger = logging.getLogger(__name__)
 
 CATEGORY = "verification"
+ISSUE_PROFILE_FAILED = "dq.profile_failed"
 _MAX_NAME = 255
 _MAX_SUMMARY = 10_000
 
@@ -128,7 +132,12 @@ def capture_profile(scope: Any, frame: object, *, name: str, thresholds: Thresho
     Records one metric per statistic (one ``emit_metrics`` call), one schema
     event, then one degraded record (category ``verification``) per finding:
     absolute limits from ``thresholds`` always, history rules when earlier
-    completed runs profiled the same dataset in a stage of the same name.
+    completed runs profiled the same dataset in a stage of the same name (runs
+    with findings for it are left out). When the checks ran, the schema event
+    says so (``checked_by``), and diagnostics does not compare it again. When
+    they fail, the profile is still recorded, with a ``dq.profile_failed``
+    degraded record (category ``capture``) instead of findings; a strict scope
+    raises ``CaptureError`` (``quality_profile_failed``) after recording it.
 
     Args:
         scope: a capture stage or batch scope (a run scope also works).
@@ -150,20 +159,56 @@ def capture_profile(scope: Any, frame: object, *, name: str, thresholds: Thresho
     run_ref, stage, batch = _scope_position(scope)
     profile = frame if isinstance(frame, FrameProfile) else profile_frame(frame, columns=columns)
     keys = profile_keys(profile, dataset)
-    scope.emit_metrics(metric_items(profile, dataset))
-    event_key, message, attributes = schema_event(profile, dataset)
-    scope.event(event_key, message=message, level="info", attributes=attributes)
-    findings = list(threshold_findings(profile, limits, dataset=dataset))
-    if checks:
-        try:
+    findings: list[Finding] = []
+    failure: Exception | None = None
+    try:
+        findings += threshold_findings(profile, limits, dataset=dataset)
+        if checks:
             baselines = load_baselines(scope.ctx, run_ref=run_ref, stage=stage, batch=batch,
                                        dataset=dataset, history_runs=runs)
-        except ContextaError as exc:
-            logger.warning("data-quality history of %r unavailable, checks skipped: %s",
-                           dataset, exc)
-            baselines = ()
-        findings += evaluate_history(profile, baselines, limits, dataset=dataset)
+            findings += evaluate_history(profile, baselines, limits, dataset=dataset)
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as exc:  # never break the host job (module docstring)
+        failure = exc
+    scope.emit_metrics(metric_items(profile, dataset))
+    event_key, message, attributes = schema_event(profile, dataset,
+                                                  checked=checks and failure is None)
+    scope.event(event_key, message=message, level="info", attributes=attributes)
+    if failure is not None:
+        _record_failure(scope, failure, dataset, stage, batch)
     return replace(profile, findings=_emit(scope, findings, keys, stage, batch))
+
+
+def _is_strict(scope: Any) -> bool:
+    return bool(getattr(scope, "_strict", False))
+
+
+def _record_failure(scope: Any, exc: Exception, dataset: str, stage: str | None,
+                    batch: str | None) -> None:
+    """Log and record that the checks of ``dataset`` could not run (strict: raise)."""
+    text = safe_text(f"{type(exc).__name__}: {exc}", 500)
+    logger.warning("data-quality checks of %r skipped, the profile is still recorded: %s",
+                   dataset, text, exc_info=exc)
+    if _is_strict(scope):
+        if isinstance(exc, ContextaError):
+            raise exc
+        msg = f"profile: the data-quality checks of {dataset!r} failed ({text})"
+        raise CaptureError(msg, code="quality_profile_failed",
+                           details={"dataset": dataset, "error_type": type(exc).__name__},
+                           cause=exc) from exc
+    try:
+        scope.degraded(
+            ISSUE_PROFILE_FAILED,
+            category="capture",
+            severity="warning",
+            summary=safe_text(f"data-quality checks of {dataset!r} did not run: {text}",
+                              _MAX_SUMMARY),
+            attributes={"dataset": dataset, "stage_name": stage, "batch_name": batch,
+                        "error_type": type(exc).__name__, "error": text},
+        )
+    except ContextaError:
+        logger.warning("could not record that the checks of %r failed", dataset, exc_info=True)
 
 
 def capture_expectation(

@@ -18,8 +18,10 @@ from collections.abc import Mapping
 from contexta.quality.models import ColumnProfile, FrameProfile
 
 __all__ = [
+    "ATTRIBUTE_CHECKED_BY",
     "COLUMN_STATS",
     "ProfileKeys",
+    "SOURCE",
     "TAG_APPROXIMATE",
     "TAG_COLUMN",
     "TAG_DATASET",
@@ -40,6 +42,8 @@ TAG_APPROXIMATE = "dq.approximate"
 # of re-judging the numbers with the stricter computed rules of contract §7.
 TAG_SOURCE = "dq.source"
 SOURCE = "contexta.quality"
+# The schema event's attribute saying this layer already judged it (value ``SOURCE``).
+ATTRIBUTE_CHECKED_BY = "checked_by"
 
 COLUMN_STATS = ("null_rate", "zero_rate", "distinct_count", "min", "max", "mean")
 _SUMMARY_BASIS = "data_profile"
@@ -165,16 +169,24 @@ def metric_items(profile: FrameProfile, dataset: str) -> list[dict[str, object]]
     return items
 
 
-def schema_event(profile: FrameProfile, dataset: str) -> tuple[str, str, Mapping[str, object]]:
-    """``(event_key, message, attributes)`` of the schema event."""
+def schema_event(profile: FrameProfile, dataset: str, *,
+                 checked: bool = False) -> tuple[str, str, Mapping[str, object]]:
+    """``(event_key, message, attributes)`` of the schema event.
+
+    ``checked``: this layer compared the schema with the dataset's history itself;
+    the attribute ``checked_by`` tells diagnostics not to compare it again with its
+    own baseline window, which may include a broken night this layer left out.
+    """
     keys = profile_keys(profile, dataset)
-    attributes = {
+    attributes: dict[str, object] = {
         "dataset": dataset,
         "columns": dict(profile.schema),
         "column_order": list(profile.column_names),
         "row_count": profile.row_count,
         "schema_fingerprint": profile.schema_fingerprint,
     }
+    if checked:
+        attributes[ATTRIBUTE_CHECKED_BY] = SOURCE
     message = (f"schema of {dataset}: {len(profile.columns)} columns, "
                f"{profile.row_count} rows, fingerprint {profile.schema_fingerprint[:12]}")
     return keys.schema, message, attributes

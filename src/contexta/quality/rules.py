@@ -7,6 +7,12 @@ every night and is 1.0 tonight is flagged (the old z-score rule divided by a zer
 spread and called it "info"); with a noisy history the margin keeps ordinary
 day-to-day wobble quiet.
 
+``zero_collapse`` is reserved for a column that stopped carrying values: (nearly)
+every non-null value is zero where the baseline clearly was not mostly zeros, or a
+column that varied in every one of several baseline runs now holds one value that
+is not a bound it sits at every day. Real data has quiet days (calm winds, a clear
+sky, no rain); those are not collapses.
+
 Rules work on plain data (``FrameProfile`` and ``Baseline``) so they are tested
 without a store; ``contexta.quality.history`` builds baselines from stored runs.
 """
@@ -206,25 +212,80 @@ def _varied(baseline: Baseline, column: str) -> bool | None:
     return None
 
 
-def _zero_rate_rise(column: ColumnProfile, limits: ColumnThresholds,
-                    baselines: Sequence[Baseline], sigmas: float) -> dict[str, object] | None:
-    values, refs = _series(baselines, column.name, "zero_rate")
-    if column.zero_rate is None or not values or limits.zero_rate_min_increase is None:
+def _zero_share(zero_rate: float | None, null_rate: float | None) -> float | None:
+    """Share of the non-null values that are zero, from rates over all rows."""
+    if zero_rate is None:
         return None
-    needed = _margin(values, limits.zero_rate_min_increase, sigmas)
-    if column.zero_rate - max(values) + _EPSILON < needed:
+    present = 1.0 - (null_rate or 0.0)
+    if present <= _EPSILON:
         return None
-    return {"rule": "zero_rate_rise", "value": column.zero_rate, "baseline_values": values,
-            "baseline_run_refs": refs, "baseline_min": min(values), "baseline_max": max(values),
-            "required_increase": needed}
+    return min(1.0, zero_rate / present)
+
+
+def _zeroed(column: ColumnProfile, limits: ColumnThresholds, baselines: Sequence[Baseline],
+            thresholds: QualityThresholds) -> dict[str, object] | None:
+    """(Nearly) every non-null value is zero, in a column whose baseline clearly was not.
+
+    An ordinary rise in zeros (calm winds: 1 % of hours one day, 23 % the next) is data;
+    a collapse is a column filled with zeros where there used to be values.
+    """
+    if column.zero_count is None or limits.zero_rate_min_increase is None:
+        return None
+    present = column.non_null_count
+    if present == 0 or present < (thresholds.constant_min_rows or 0):
+        return None
+    share = column.zero_count / present
+    if share + _EPSILON < thresholds.zero_collapse_min_rate:
+        return None
+    shares, refs, rates = [], [], []
+    for baseline in baselines:
+        rate = baseline.stat(column.name, "zero_rate")
+        value = _zero_share(rate, baseline.stat(column.name, "null_rate"))
+        if rate is not None and value is not None:
+            shares.append(value)
+            rates.append(float(rate))
+            refs.append(baseline.run_ref)
+    if not shares or max(shares) > thresholds.zero_collapse_baseline_max + _EPSILON:
+        return None
+    needed = _margin(shares, limits.zero_rate_min_increase, thresholds.noise_sigmas)
+    if share - max(shares) + _EPSILON < needed:
+        return None
+    return {"rule": "zero_rate_rise", "value": column.zero_rate, "zero_share": share,
+            "baseline_values": rates, "baseline_zero_shares": shares,
+            "baseline_run_refs": refs, "baseline_min": min(rates), "baseline_max": max(rates),
+            "baseline_max_share": max(shares), "required_increase": needed,
+            "min_zero_share": thresholds.zero_collapse_min_rate}
+
+
+def _at_usual_bound(column: ColumnProfile, baselines: Sequence[Baseline]) -> bool:
+    """The constant value is the minimum, or the maximum, of every baseline run.
+
+    Measurements pinned at a bound they reach every day (visibility at its 10-mile
+    cap, rain at 0 mm) stay there for a whole quiet day; a column filled with a
+    default lands anywhere else, or is text (no bounds: always judged).
+    """
+    value = column.min
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    for stat in ("min", "max"):
+        bounds = [b.stat(column.name, stat) for b in baselines]
+        if all(bound is not None and bound == value for bound in bounds):
+            return True
+    return False
 
 
 def _became_constant(column: ColumnProfile, limits: ColumnThresholds,
-                     baselines: Sequence[Baseline], min_rows: int) -> dict[str, object] | None:
-    if not (limits.detect_constant and column.is_constant and column.non_null_count >= min_rows):
+                     baselines: Sequence[Baseline],
+                     thresholds: QualityThresholds) -> dict[str, object] | None:
+    """A column that varied in every one of at least ``constant_min_baseline_runs``
+    baseline runs now holds one repeated value."""
+    if not (limits.detect_constant and column.is_constant
+            and column.non_null_count >= (thresholds.constant_min_rows or 0)):
         return None
     known = [(b, varied) for b in baselines if (varied := _varied(b, column.name)) is not None]
-    if not known or not all(varied for _, varied in known):
+    if len(known) < thresholds.constant_min_baseline_runs:
+        return None
+    if not all(varied for _, varied in known) or _at_usual_bound(column, [b for b, _ in known]):
         return None
     lows = [low for b, _ in known if (low := b.stat(column.name, "min")) is not None]
     highs = [high for b, _ in known if (high := b.stat(column.name, "max")) is not None]
@@ -241,15 +302,15 @@ def _zero_collapse(column: ColumnProfile, limits: ColumnThresholds, baselines: S
                    thresholds: QualityThresholds, dataset: str) -> Finding | None:
     all_zero = (column.zero_count is not None and column.non_null_count > 0
                 and column.zero_count == column.non_null_count)
-    evidence = _zero_rate_rise(column, limits, baselines, thresholds.noise_sigmas)
+    evidence = _zeroed(column, limits, baselines, thresholds)
     if evidence is None:
-        evidence = _became_constant(column, limits, baselines, thresholds.constant_min_rows)
+        evidence = _became_constant(column, limits, baselines, thresholds)
     if evidence is None:
         return None
     refs = evidence["baseline_run_refs"]
     run_count = len(refs) if isinstance(refs, list) else 0
     if evidence["rule"] == "zero_rate_rise":
-        what = "all zeros" if all_zero else f"{column.zero_rate:.2%} zeros"
+        what = "all zeros" if all_zero else f"{evidence['zero_share']:.2%} zeros"
         summary = (f"{dataset}.{column.name} collapsed to {what} (baseline zero rate at most "
                    f"{evidence['baseline_max']:.4f} over {run_count} runs)")
         severity: FindingSeverity = "error" if all_zero else "warning"

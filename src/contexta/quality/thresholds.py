@@ -79,8 +79,14 @@ class QualityThresholds:
     Attributes:
         null_rate_min_increase: a null-rate spike needs at least this absolute
             increase over the largest baseline value (contract default 0.05).
-        zero_rate_min_increase: a zero collapse by rising zero rate needs at least
-            this absolute increase over the largest baseline zero rate.
+        zero_rate_min_increase: a collapse to zeros needs at least this absolute
+            increase in the share of zeros among non-null values over the largest
+            baseline share.
+        zero_collapse_min_rate: a collapse to zeros needs at least this share of the
+            non-null values to be zero (calm winds, 23 % zeros on a quiet day, are
+            data, not a collapse).
+        zero_collapse_baseline_max: ... and every baseline run to have had at most
+            this share of zeros among its non-null values.
         row_count_min_drop: a row-count drop needs at least this fraction fewer
             rows than the smallest baseline run (0.5 = half).
         noise_sigmas: every history rule also needs the change to exceed this many
@@ -88,7 +94,10 @@ class QualityThresholds:
             constant history, so the floors above decide alone).
         min_history_runs: baseline runs needed before history rules run.
         constant_min_rows: non-null values a column needs before "became constant"
-            is judged (one or two rows are trivially constant).
+            or "all zeros" is judged (one or two rows are trivially constant).
+        constant_min_baseline_runs: baseline runs (each with the column varying)
+            needed before "became constant" is judged: a visibility that was 10.0
+            all day after one varied day is weather, not a broken feed.
         detect_constant: flag columns that varied in every baseline run and are
             now a single repeated value.
         detect_schema_change: compare the schema with the latest baseline.
@@ -99,10 +108,13 @@ class QualityThresholds:
 
     null_rate_min_increase: float = 0.05
     zero_rate_min_increase: float = 0.2
+    zero_collapse_min_rate: float = 0.95
+    zero_collapse_baseline_max: float = 0.8
     row_count_min_drop: float = 0.5
     noise_sigmas: float = 4.0
     min_history_runs: int = 1
     constant_min_rows: int = 10
+    constant_min_baseline_runs: int = 3
     detect_constant: bool = True
     detect_schema_change: bool = True
     min_rows: int | None = None
@@ -115,6 +127,10 @@ class QualityThresholds:
                         optional=False, open_low=True)
         _check_fraction("thresholds.zero_rate_min_increase", self.zero_rate_min_increase,
                         optional=False, open_low=True)
+        _check_fraction("thresholds.zero_collapse_min_rate", self.zero_collapse_min_rate,
+                        optional=False, open_low=True)
+        _check_fraction("thresholds.zero_collapse_baseline_max",
+                        self.zero_collapse_baseline_max, optional=False)
         _check_fraction("thresholds.row_count_min_drop", self.row_count_min_drop,
                         optional=False, open_low=True)
         sigmas = self.noise_sigmas
@@ -126,6 +142,10 @@ class QualityThresholds:
                 or self.min_history_runs < 1:
             _reject("thresholds.min_history_runs", self.min_history_runs, "an int >= 1")
         _check_count("thresholds.constant_min_rows", self.constant_min_rows)
+        if isinstance(self.constant_min_baseline_runs, bool) or not isinstance(
+                self.constant_min_baseline_runs, int) or self.constant_min_baseline_runs < 1:
+            _reject("thresholds.constant_min_baseline_runs", self.constant_min_baseline_runs,
+                    "an int >= 1")
         _check_count("thresholds.min_rows", self.min_rows)
         _check_fraction("thresholds.max_null_rate", self.max_null_rate, optional=True)
         _check_fraction("thresholds.max_zero_rate", self.max_zero_rate, optional=True)
