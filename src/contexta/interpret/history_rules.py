@@ -158,6 +158,10 @@ class QualityRules:
             payload = records[index].payload
             attributes = payload.get("attributes") or {}
             details = {key: attributes.get(key) for key in _FINDING_DETAIL_KEYS[code]}
+            if "metric_key" in details and details["metric_key"] is None:
+                # The quality layer stores the key under "metric": capture redacts
+                # attribute names containing "key" (contract §8.7).
+                details["metric_key"] = attributes.get("metric")
             details["record_id"] = row.record_ref
             details["source"] = "finding"
             severity = str(payload.get("severity") or "warning")
