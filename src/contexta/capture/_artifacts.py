@@ -17,7 +17,7 @@ from contexta.contract.refs import coerce_ref
 from contexta.contract.text import check_token
 from contexta.errors import ArtifactError, ConflictError, ValidationError, truncate_value
 
-__all__ = ["PreparedArtifact", "prepare_artifact", "produced_by_edge"]
+__all__ = ["PreparedArtifact", "hash_file", "prepare_artifact", "produced_by_edge"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,8 @@ class PreparedArtifact:
     edge: LineageEdge | None
 
 
-def _hash_file(path: str, chunk_size: int) -> tuple[str, int]:
+def hash_file(path: str, chunk_size: int) -> tuple[str, int]:
+    """SHA-256 and size of a file (only when the store could not hash it while copying)."""
     digest = hashlib.sha256()
     size = 0
     with open(path, "rb") as handle:
@@ -80,12 +81,14 @@ def _source_path(emission: ArtifactRegistrationEmission) -> str:
 
 
 def prepare_artifact(emission: ArtifactRegistrationEmission, context: ActiveContext, *,
-                     producer_ref: str, taken: set[str], lock: Any, chunk_size: int,
+                     producer_ref: str, taken: set[str], lock: Any,
                      attributes: Any) -> PreparedArtifact:
-    """Check and hash the file, reserve its ref in ``taken``, build manifest and edge.
+    """Check the file, reserve its ref in ``taken``, build manifest and edge.
 
-    Only the ref reservation runs under ``lock`` (the run's), so hashing a big
-    file never blocks the run's other threads. Nothing is stored here.
+    The manifest has no hash or size yet: the artifact store computes both in the
+    same read that copies the body in (``CaptureWriter.put_artifact``), so the
+    file is read once. Every check that can reject the call runs here, before
+    anything is stored. Only the ref reservation runs under ``lock`` (the run's).
     """
     run_ref = context.run_ref
     assert run_ref is not None
@@ -105,8 +108,9 @@ def prepare_artifact(emission: ArtifactRegistrationEmission, context: ActiveCont
                    "(pass allow_missing=True to record a gap instead)")
         raise ArtifactError(message, code="capture_artifact_missing",
                             details={"field": "path", "value": source})
-    try:
-        hash_value, size = _hash_file(source, chunk_size)
+    try:  # unreadable is a bad argument, found before anything is stored
+        with open(source, "rb"):
+            pass
     except OSError as exc:
         message = f"artifact path {source!r} cannot be read: {exc.strerror or exc}"
         raise ValidationError(message, details={"field": "path", "value": source,
@@ -122,7 +126,7 @@ def prepare_artifact(emission: ArtifactRegistrationEmission, context: ActiveCont
         batch_execution_ref=context.batch_execution_ref,
         sample_observation_ref=context.sample_observation_ref,
         operation_context_ref=context.operation_context_ref,
-        hash_value=hash_value, size_bytes=size, attributes=attributes,
+        attributes=attributes,
     )
     owner = context.stage_execution_ref or run_ref
     edge = produced_by_edge(owner, ref, context.operation_context_ref)

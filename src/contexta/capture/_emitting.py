@@ -261,8 +261,7 @@ class Emitter:
         run = self._run_scope_for_artifacts()
         return prepare_artifact(
             emission, self._context, producer_ref=self._session.producer_ref,
-            taken=run._artifact_keys, lock=run._lock, chunk_size=self._session.chunk_size,
-            attributes=attributes)
+            taken=run._artifact_keys, lock=run._lock, attributes=attributes)
 
     def _store_artifact(self: Scope, prepared: PreparedArtifact) -> CaptureResult:
         if prepared.manifest is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contexta.capture._clock import new_hex
 from contexta.contract.refs import slugify
 
-__all__ = ["MAX_REF_CHARS", "child_component", "run_component", "slug"]
+__all__ = ["MAX_REF_CHARS", "TakenNames", "child_component", "run_component", "slug"]
 
 MAX_REF_CHARS = 255
 MAX_COMPONENT_CHARS = 63
@@ -27,16 +27,34 @@ def run_component(name: str, project_value: str) -> str:
     return f"{slug(name, room)}-{new_hex(8)}"
 
 
+class TakenNames(set[str]):
+    """Components already used under one owner, plus the next suffix to try per slug.
+
+    Names only ever get taken, never released, so every suffix below the remembered
+    one is still taken: starting there finds the same smallest free suffix as a scan
+    from ``-2`` would, without making the n-th repeat of a name cost n lookups.
+    """
+
+    __slots__ = ("next_suffix",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.next_suffix: dict[str, int] = {}
+
+
 def child_component(name: str, owner_value: str, kind: str, taken: set[str]) -> str:
     """Owner-unique component: ``slug``, then ``slug-2``, ``slug-3``, … (smallest free)."""
     room = _room(owner_value, kind)
     base = slug(name, room)
     if base not in taken:
         return base
-    index = 2
+    hints = taken.next_suffix if isinstance(taken, TakenNames) else None
+    index = 2 if hints is None else hints.get(base, 2)
     while True:
         suffix = f"-{index}"
         candidate = base[: room - len(suffix)].rstrip("-_") + suffix
         if candidate not in taken:
+            if hints is not None:
+                hints[base] = index + 1
             return candidate
         index += 1

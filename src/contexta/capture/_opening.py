@@ -19,14 +19,21 @@ from contexta.capture._naming import MAX_COMPONENT_CHARS, run_component, slug
 from contexta.capture._redaction import Redactor
 from contexta.contract import ArtifactManifest, EnvironmentSnapshot, Project, StableRef
 from contexta.contract.refs import coerce_ref
-from contexta.errors import ConflictError, ContextaError, ValidationError, truncate_value
+from contexta.errors import (
+    ConflictError,
+    ContextaError,
+    NotFoundError,
+    ValidationError,
+    truncate_value,
+)
 
 if TYPE_CHECKING:
+    from contexta.capture._scope import Scope
     from contexta.capture.scopes import RunScope
     from contexta.capture.session import RuntimeSession
 
-__all__ = ["config_hash", "ensure_project", "new_run_ref", "owner_metadata", "project_ref",
-           "write_config_snapshot", "write_environment"]
+__all__ = ["config_hash", "ensure_project", "new_run_ref", "open_root", "owner_metadata",
+           "project_ref", "write_config_snapshot", "write_environment"]
 
 logger = logging.getLogger(__name__)
 _BAD_KEY = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -34,14 +41,31 @@ _SECRET_FLAG = re.compile(r"^(--?[^=]+)(=)(.*)$")
 
 
 def project_ref(session: RuntimeSession) -> StableRef:
-    """``project:<slug(config.project_name)>`` (§8.2)."""
-    return StableRef("project", slug(session.config.project_name))
+    """``project:<slug(config.project_name)>`` (§8.2), slugged once per name."""
+    name = session.config.project_name
+    cached = session._project_ref
+    if cached is not None and cached[0] == name:
+        return cached[1]
+    ref = StableRef("project", slug(name))
+    session._project_ref = (name, ref)
+    return ref
 
 
 def ensure_project(session: RuntimeSession, ref: StableRef, run_key: str,
                    strict: bool) -> None:
-    """Put the project of ``config.project_name`` if absent; a name clash is an error."""
+    """Put the project of ``config.project_name`` if absent; a name clash is an error.
+
+    Once the store holds it under this name, later run starts of the session skip the
+    lookup: metadata rows are never deleted, and a project's name never changes.
+    """
     name = session.config.project_name
+    if session._project_ok == (ref, name):
+        return
+    _ensure_project(session, ref, name, run_key, strict)
+
+
+def _ensure_project(session: RuntimeSession, ref: StableRef, name: str, run_key: str,
+                    strict: bool) -> None:
     projects = None
     with contextlib.suppress(ContextaError):
         projects = session.owner.metadata_store.projects
@@ -51,16 +75,42 @@ def ensure_project(session: RuntimeSession, ref: StableRef, run_key: str,
     if stored is None:
         model = Project(project_ref=ref, name=name, created_at=utc_now_text())
         try:
-            session.writer.put(model, run_key=run_key, strict=strict)
-            return
+            result = session.writer.put(model, run_key=run_key, strict=strict)
         except ConflictError:  # another process created it a moment ago
             stored = projects.find_project(ref) if projects is not None else None
+        else:
+            if not result.recovered_to_outbox:
+                session._project_ok = (ref, name)
+            return
     if stored is not None and stored.name != name:
         message = (f"project ref {ref.text} already belongs to project {stored.name!r}, "
                    f"not {name!r}; choose a project_name with a different slug")
         raise ConflictError(message, code="capture_project_name_conflict",
                             details={"ref": ref.text, "stored_name": stored.name,
                                      "project_name": name})
+    if stored is not None:
+        session._project_ok = (ref, name)
+
+
+def open_root(session: RuntimeSession, scope: Scope, project_ref: StableRef, run_key: str,
+              strict: bool) -> Scope:
+    """Put the project if needed, then open the run or deployment ``scope``.
+
+    The project check is skipped once the project is known to be stored; should the
+    store have lost it anyway (a workspace deleted under a live process), the put's
+    parent check says so and the project is written again.
+    """
+    ensure_project(session, project_ref, run_key, strict)
+    try:
+        return session._open_scope(scope)
+    except NotFoundError as exc:
+        code = str(getattr(exc, "code", ""))
+        if session._project_ok is None or not (code.startswith("metadata_missing_")
+                                               and code.endswith("_project")):
+            raise
+    session._project_ok = None
+    ensure_project(session, project_ref, run_key, strict)
+    return session._open_scope(scope)
 
 
 def new_run_ref(session: RuntimeSession, name: Any, run_id: Any,

@@ -10,15 +10,24 @@ __all__ = ["REDACTED", "Redactor"]
 REDACTED = "[REDACTED]"
 
 
-class Redactor:
-    """Applies ``security.redaction_mode`` to environment variables and capture mappings."""
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_MAX_REMEMBERED = 4096
 
-    __slots__ = ("allowlist", "mode", "patterns")
+
+class Redactor:
+    """Applies ``security.redaction_mode`` to environment variables and capture mappings.
+
+    Capture redacts the tags of every metric, so the verdict per key name is remembered
+    (key names repeat: ``dataset``, ``column``, …) instead of re-scanning the patterns.
+    """
+
+    __slots__ = ("_verdicts", "allowlist", "mode", "patterns")
 
     def __init__(self, mode: str, patterns: Sequence[str], allowlist: Sequence[str]) -> None:
         self.mode = mode
         self.patterns = tuple(pattern.lower() for pattern in patterns if pattern)
         self.allowlist = frozenset(allowlist)
+        self._verdicts: dict[str, bool] = {}
 
     @classmethod
     def from_config(cls, config: Any) -> Redactor:
@@ -27,8 +36,13 @@ class Redactor:
                    security.environment_variable_allowlist)
 
     def is_secret(self, name: str) -> bool:
-        lowered = name.lower()
-        return any(pattern in lowered for pattern in self.patterns)
+        verdict = self._verdicts.get(name)
+        if verdict is None:
+            lowered = name.lower()
+            verdict = any(pattern in lowered for pattern in self.patterns)
+            if len(self._verdicts) < _MAX_REMEMBERED and type(name) is str:
+                self._verdicts[name] = verdict
+        return verdict
 
     def environment(self, environ: Mapping[str, str]) -> dict[str, str]:
         """``safe_default``: all, secrets masked; ``strict``: allowlist only; ``off``: verbatim."""
@@ -51,10 +65,15 @@ class Redactor:
 
     def _walk(self, value: Any) -> Any:
         if isinstance(value, Mapping):
-            return {
-                key: REDACTED if isinstance(key, str) and self.is_secret(key) else self._walk(item)
-                for key, item in value.items()
-            }
+            out = {}
+            for key, item in value.items():
+                if isinstance(key, str) and self.is_secret(key):
+                    out[key] = REDACTED
+                elif type(item) in _SCALARS:
+                    out[key] = item
+                else:
+                    out[key] = self._walk(item)
+            return out
         if isinstance(value, list | tuple):
-            return [self._walk(item) for item in value]
+            return [item if type(item) in _SCALARS else self._walk(item) for item in value]
         return value

@@ -11,12 +11,14 @@ Anything else (a conflict, invalid data) is a real error and propagates.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from contexta.capture._artifacts import hash_file
 from contexta.capture._clock import new_hex
 from contexta.capture._kinds import kind_of
 from contexta.capture._outages import OutageLedger
@@ -58,6 +60,7 @@ class CaptureWriter:
         self.outbox_mode = capture.dispatch_failure_mode == "outbox"
         self.write_markers = bool(capture.write_degraded_marker_on_partial_failure)
         self.ingest_mode = config.artifacts.default_ingest_mode
+        self._chunk_size = int(config.artifacts.chunk_size_bytes)
         self.outbox = Outbox(config.recovery.outbox_root,
                              fsync=config.records.durability_mode == "fsync")
         sinks = tuple(getattr(owner, "sinks", ()) or ())
@@ -117,14 +120,34 @@ class CaptureWriter:
     def put_artifact(self, manifest: Any, source: str, edge: Any, *, run_key: str,
                      strict: bool, factory: RecordFactory | None,
                      source_name: str | None, mode: str | None = None) -> CaptureResult:
-        """Ingest an artifact body, then its ``produced_by`` lineage edge."""
+        """Ingest an artifact body, then its ``produced_by`` lineage edge.
+
+        A manifest without ``hash_value`` gets the digest and size the store computes
+        while copying the body in, so the file is read once (hash and copy together).
+        """
+        store = self._owner.artifact_store
+        mode = mode or self.ingest_mode
         try:
-            self._owner.artifact_store.put_artifact(manifest, source,
-                                                    mode=mode or self.ingest_mode,
-                                                    source_name=source_name)
+            if manifest.hash_value is not None:
+                store.put_artifact(manifest, source, mode=mode, source_name=source_name)
+            else:
+                staged = store.stage_body(source)
+                try:
+                    manifest = dataclasses.replace(manifest, hash_value=staged.digest,
+                                                   size_bytes=staged.size)
+                except BaseException:
+                    store.discard_staged(staged)
+                    raise
+                store.bind_staged(manifest, staged, mode=mode, source_name=source_name)
         except Exception as exc:
             if not self._can_absorb(exc, run_key, strict):
                 self._reraise(exc, manifest)
+            if manifest.hash_value is None:  # the store never read it: hash for the outbox
+                try:
+                    digest, size = hash_file(source, self._chunk_size)
+                except OSError:
+                    self._reraise(exc, manifest)
+                manifest = dataclasses.replace(manifest, hash_value=digest, size_bytes=size)
             refs = [self._spool(manifest, PayloadFamily.ARTIFACT, exc, body=source,
                                 source_name=source_name)]
             if edge is not None:

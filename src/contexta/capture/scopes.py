@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from contexta.capture._checks import check_metadata
-from contexta.capture._naming import child_component
+from contexta.capture._naming import TakenNames, child_component
 from contexta.capture._scope import Scope
 from contexta.contract import (
     BatchExecution,
@@ -40,7 +40,9 @@ __all__ = [
 def _child_ref(owner: Scope, kind: str, name: str, explicit: Any, field: str) -> StableRef:
     """Owner value + ``.`` + slug, suffixed to be unique; or the caller's checked ref."""
     owner_value = owner._ref.value
-    taken = owner._taken.setdefault(kind, set())
+    taken = owner._taken.get(kind)
+    if taken is None:
+        taken = owner._taken[kind] = TakenNames()
     if explicit is None:
         return StableRef(kind, f"{owner_value}.{child_component(name, owner_value, kind, taken)}")
     ref = coerce_ref(explicit, field, kind)
@@ -70,7 +72,7 @@ class _Container(Scope):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._taken: dict[str, set[str]] = {}
+        self._taken: dict[str, TakenNames] = {}
         self._counters: dict[str, int] = {}
 
     def _reserve(self, kind: str, name: Any, explicit: Any, field: str) -> tuple[StableRef, int]:
@@ -80,7 +82,7 @@ class _Container(Scope):
         with self._lock:
             self._check_open()
             ref = _child_ref(self, kind, name, explicit, field)
-            self._taken.setdefault(kind, set()).add(ref.components[-1])
+            self._taken[kind].add(ref.components[-1])
             order = self._counters.get(kind, 0)
             self._counters[kind] = order + 1
         return ref, order
@@ -100,7 +102,7 @@ class RunScope(_Container):
         self._config_snapshot = config_snapshot
         self._config_snapshot_ref: str | None = None
         self._dataset_ref = dataset_ref
-        self._artifact_keys: set[str] = set()
+        self._artifact_keys: set[str] = TakenNames()
         self._open_descendants: list[Scope] = []
         self._last_heartbeat = 0.0
 
@@ -339,7 +341,7 @@ class DeploymentScope(Scope):
     def __init__(self, *args: Any, model: DeploymentExecution, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._model = model
-        self._artifact_keys: set[str] = set()
+        self._artifact_keys: set[str] = TakenNames()
 
     @property
     def metadata(self) -> Mapping[str, Any]:

@@ -70,6 +70,9 @@ class RuntimeSession:
         self._writer: CaptureWriter | None = None
         self._redactor: Redactor | None = None
         self._facts: _environment.ProcessFacts | None = None
+        # (project_name, ref) slugged, and (ref, name) known to be stored: run starts skip both.
+        self._project_ref: tuple[str, StableRef] | None = None
+        self._project_ok: tuple[StableRef, str] | None = None
         self._seen: collections.deque[BaseException] = collections.deque(maxlen=32)
         _liveness.register_session(self)
 
@@ -81,10 +84,6 @@ class RuntimeSession:
     @property
     def producer_ref(self) -> str:
         return str(self.config.capture.producer_ref)
-
-    @property
-    def chunk_size(self) -> int:
-        return int(self.config.artifacts.chunk_size_bytes)
 
     @property
     def heartbeat_interval(self) -> float:
@@ -258,8 +257,7 @@ class RuntimeSession:
                          strict=strict, started_at=started, run_model=model,
                          code_revision=code_revision, config_snapshot=snapshot,
                          dataset_ref=None if dataset_ref is None else str(dataset_ref))
-        _opening.ensure_project(self, project_ref, str(run_ref), strict)  # the run is valid
-        self._open_scope(scope)
+        _opening.open_root(self, scope, project_ref, str(run_ref), strict)  # the run is valid
         try:
             if capture.capture_environment_snapshot:
                 _opening.write_environment(scope, git)
@@ -303,8 +301,8 @@ class RuntimeSession:
                                 deployment_execution_ref=ref)
         scope = DeploymentScope(self, None, ref=ref, name=component, context=context,
                                 strict=strict, started_at=started, model=model)
-        _opening.ensure_project(self, project_ref, str(ref), strict)
-        return self._open_scope(scope)  # type: ignore[return-value]
+        return _opening.open_root(  # type: ignore[return-value]
+            self, scope, project_ref, str(ref), strict)
 
     # -- current scopes (never raise, §5.4) ----------------------------------------------
     def current_run(self) -> RunScope | None:

@@ -9,17 +9,15 @@ Stored names come from digests, never from user-supplied paths.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Self
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from contexta.contract import ArtifactManifest, deserialize_artifact_manifest, to_json, to_payload
 from contexta.contract.timestamps import now_timestamp, timestamp_to_micros
@@ -31,6 +29,7 @@ from contexta.errors import (
     ValidationError,
     truncate_value,
 )
+from contexta.store.artifacts.ingest import BodyIngest, StagedBody
 from contexta.store.artifacts.models import (
     ArtifactBinding,
     ArtifactHandle,
@@ -41,7 +40,8 @@ from contexta.store.artifacts.models import (
     VerificationReport,
     VerificationStatus,
 )
-from contexta.store.metadata.repository import coerce_ref
+from contexta.store.artifacts.verify import check_claims, summarize, verify_body
+from contexta.store.metadata.repository import coerce_ref, hot_reads_ready
 from contexta.store.sql import schema
 from contexta.store.sql.errors import classify_os_error
 
@@ -92,6 +92,7 @@ class ArtifactStore:
                 self._root / "bindings.sqlite3", read_only=config.read_only, durability="flush"
             )
             self._db = Database(backend, label="artifact store database")
+        self._ingest = BodyIngest(self._root, chunk_size=config.chunk_size_bytes, fsync=self._fsync)
 
     @property
     def root_path(self) -> Path:
@@ -122,41 +123,73 @@ class ArtifactStore:
         source_name: str | None = None,
     ) -> ArtifactPutReceipt:
         """Ingest the file at ``source`` and bind it to ``manifest.artifact_ref``."""
+        self._check_writable()
+        ingest = self._check_put(manifest, mode)
+        staged = self._ingest.stage(source)
+        return self._bind(manifest, staged, ingest, source_name)
+
+    def stage_body(self, source: str | os.PathLike[str]) -> StagedBody:
+        """Copy and hash ``source`` into the vault without binding it yet.
+
+        For callers that need the digest to build the manifest: they read the file
+        once, then call :meth:`bind_staged` (or :meth:`discard_staged`).
+        """
+        self._check_writable()
+        return self._ingest.stage(source)
+
+    def bind_staged(
+        self,
+        manifest: ArtifactManifest,
+        staged: StagedBody,
+        *,
+        mode: IngestMode | str | None = None,
+        source_name: str | None = None,
+    ) -> ArtifactPutReceipt:
+        """Bind a staged body to ``manifest.artifact_ref``; the staged copy is consumed."""
+        try:
+            self._check_writable()
+            ingest = self._check_put(manifest, mode)
+        except BaseException:
+            self._ingest.discard(staged)
+            raise
+        return self._bind(manifest, staged, ingest, source_name)
+
+    def discard_staged(self, staged: StagedBody) -> None:
+        """Drop a staged body that will not be bound."""
+        self._ingest.discard(staged)
+
+    def _check_writable(self) -> None:
         if self.config.read_only or self._db.read_only:
             msg = "put_artifact is not allowed: the artifact store is open read-only"
             raise ReadOnlyStoreError(msg, code="store_read_only")
+
+    def _check_put(self, manifest: ArtifactManifest, mode: IngestMode | str | None) -> IngestMode:
         if not isinstance(manifest, ArtifactManifest):
             msg = f"manifest: expected an ArtifactManifest, got {truncate_value(manifest)}"
             raise ValidationError(
                 msg, code="artifact_invalid_manifest", details={"field": "manifest"}
             )
         ingest = self._mode(mode)
-        path = Path(os.fspath(source))
-        ref = str(manifest.artifact_ref)
         if not self.detached:
             self._require_run(str(manifest.run_ref))
-        if not path.exists():
-            msg = f"source: {str(path)!r} does not exist"
-            raise ArtifactError(
-                msg,
-                code="capture_artifact_missing",
-                details={"field": "source", "value": str(path)},
-            )
-        if path.is_dir():
-            msg = f"source: {str(path)!r} is a directory; artifacts are single files"
-            raise ArtifactError(
-                msg,
-                code="capture_artifact_not_a_file",
-                details={"field": "source", "value": str(path)},
-            )
-        digest, size, tmp = self._copy_in(path)
+        return ingest
+
+    def _bind(
+        self,
+        manifest: ArtifactManifest,
+        staged: StagedBody,
+        ingest: IngestMode,
+        source_name: str | None,
+    ) -> ArtifactPutReceipt:
+        ref = str(manifest.artifact_ref)
+        digest, size = staged.digest, staged.size
         try:
-            self._check_claims(manifest, digest, size)
+            check_claims(self.config.verification_mode, manifest, digest, size)
             existing = self._binding_row(ref)
             if existing is not None:
                 binding = _binding_from_json(existing)
                 if binding.hash_value == digest:
-                    tmp.unlink(missing_ok=True)
+                    self._ingest.discard(staged)
                     return ArtifactPutReceipt(binding, self._body_path(digest), 0)
                 msg = (
                     f"artifact {ref} is already bound to a body with sha256 {binding.hash_value}; "
@@ -166,17 +199,15 @@ class ArtifactStore:
                     msg,
                     details={"artifact_ref": ref, "stored": binding.hash_value, "proposed": digest},
                 )
-            body_path = self._body_path(digest)
-            body_path.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, body_path)
+            body_path = self._ingest.place(staged)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            self._ingest.discard(staged)
             raise
         binding = ArtifactBinding(
             artifact_ref=ref,
             artifact_kind=manifest.artifact_kind,
             binding_id=secrets.token_hex(8),
-            source_name=source_name or path.name,
+            source_name=source_name or os.path.basename(staged.source),
             ingest_mode=ingest.value,
             size_bytes=size,
             hash_algorithm="sha256",
@@ -185,22 +216,22 @@ class ArtifactStore:
             created_at=now_timestamp(),
             manifest_snapshot=to_payload(manifest),
         )
-        with self._db.write(f"binding artifact {ref}") as conn:
-            conn.execute(
-                insert(schema.artifacts).values(
-                    ref=ref,
-                    run_ref=str(manifest.run_ref),
-                    kind=manifest.artifact_kind,
-                    created_us=timestamp_to_micros(manifest.created_at),
-                    hash_value=digest,
-                    size_bytes=size,
-                    binding=json.dumps(binding.to_dict(), sort_keys=True),
-                    manifest=to_json(manifest),
-                )
-            )
+        values = {
+            "ref": ref,
+            "run_ref": str(manifest.run_ref),
+            "kind": manifest.artifact_kind,
+            "created_us": timestamp_to_micros(manifest.created_at),
+            "hash_value": digest,
+            "size_bytes": size,
+            "binding": json.dumps(binding.to_dict(), sort_keys=True),
+            "manifest": to_json(manifest),
+        }
+        stmt = self._db.hot_statement("artifacts.insert", _insert_query)
+        with self._db.raw_write(f"binding artifact {ref}") as cur:
+            cur.execute(stmt.sql, stmt.params(values))
         if ingest is IngestMode.MOVE:
-            path.unlink(missing_ok=True)
-        return ArtifactPutReceipt(binding, self._body_path(digest), size)
+            Path(staged.source).unlink(missing_ok=True)
+        return ArtifactPutReceipt(binding, body_path, size)
 
     def _mode(self, mode: IngestMode | str | None) -> IngestMode:
         value = mode if mode is not None else self.config.default_ingest_mode
@@ -216,88 +247,27 @@ class ArtifactStore:
             ) from error
 
     def _require_run(self, run_ref: str) -> None:
-        with self._db.read() as conn:
-            found = conn.execute(
-                select(schema.runs.c.ref).where(schema.runs.c.ref == run_ref)
-            ).first()
-        if found is None:
+        stmt = self._db.hot_statement("runs.exists", _run_exists_query)
+        if not self._db.hot_query(stmt, (run_ref,)):
             msg = f"manifest run_ref {run_ref!r} does not exist; put the run before its artifacts"
             raise ArtifactNotFoundError(
                 msg, code="artifact_run_not_found", details={"field": "run_ref", "value": run_ref}
             )
 
-    def _copy_in(self, source: Path) -> tuple[str, int, Path]:
-        tmp_dir = self._root / "tmp"
-        chunk = self.config.chunk_size_bytes
-        try:
-            tmp_dir.mkdir(parents=True, exist_ok=True)
-            before = source.stat()
-            hasher = hashlib.sha256()
-            size = 0
-            fd, tmp_name = tempfile.mkstemp(prefix="ingest-", dir=tmp_dir)
-            tmp = Path(tmp_name)
-            try:
-                with open(source, "rb") as src, os.fdopen(fd, "wb") as dst:
-                    while block := src.read(chunk):
-                        hasher.update(block)
-                        dst.write(block)
-                        size += len(block)
-                    dst.flush()
-                    if self._fsync:
-                        os.fsync(dst.fileno())
-            except BaseException:
-                tmp.unlink(missing_ok=True)
-                raise
-            after = source.stat()
-        except OSError as error:
-            raise classify_os_error(error, "ingesting an artifact", source) from error
-        if (before.st_size, before.st_mtime_ns) != (
-            after.st_size,
-            after.st_mtime_ns,
-        ) or size != after.st_size:
-            tmp.unlink(missing_ok=True)
-            msg = f"source {str(source)!r} changed while it was being ingested; retry when complete"
-            raise ArtifactError(
-                msg,
-                code="artifact_source_changed",
-                details={"field": "source", "value": str(source)},
-            )
-        return hasher.hexdigest(), size, tmp
-
-    def _check_claims(self, manifest: ArtifactManifest, digest: str, size: int) -> None:
-        mode = self.config.verification_mode
-        if mode in ("none", "stored"):
-            return
-        claimed_hash = manifest.hash_value.removeprefix("sha256:") if manifest.hash_value else None
-        if mode == "strict" and (claimed_hash is None or manifest.size_bytes is None):
-            msg = "manifest must state size_bytes and hash_value (verification_mode 'strict')"
-            raise ArtifactError(msg, code="artifact_claim_mismatch", details={"field": "manifest"})
-        if manifest.size_bytes is not None and manifest.size_bytes != size:
-            msg = (
-                f"manifest size_bytes {manifest.size_bytes} does not match the body ({size} bytes)"
-            )
-            raise ArtifactError(
-                msg,
-                code="artifact_claim_mismatch",
-                details={"field": "size_bytes", "value": manifest.size_bytes},
-            )
-        if claimed_hash is not None and claimed_hash != digest:
-            msg = f"manifest hash_value {claimed_hash} does not match the body (sha256 {digest})"
-            raise ArtifactError(
-                msg,
-                code="artifact_claim_mismatch",
-                details={"field": "hash_value", "value": claimed_hash},
-            )
-
     def _body_path(self, digest: str) -> Path:
-        return self._root / "objects" / "sha256" / digest[:2] / digest
+        return self._ingest.body_path(digest)
 
     # -- reads -------------------------------------------------------------------
     def _binding_row(self, ref: str) -> str | None:
-        with self._db.read() as conn:
-            value = conn.execute(
-                select(schema.artifacts.c.binding).where(schema.artifacts.c.ref == ref)
-            ).scalar()
+        # Point lookups run on the raw per-thread connection (see Database.hot_query):
+        # put_artifact makes two per artifact, each ~1 ms through SQLAlchemy.
+        if hot_reads_ready(self._db):
+            stmt = self._db.hot_statement("artifacts.binding", _binding_query)
+            rows = self._db.hot_query(stmt, (ref,))
+            value = rows[0][0] if rows else None
+        else:
+            with self._db.read() as conn:
+                value = conn.execute(_binding_query(), {"ref": ref}).scalar()
         return None if value is None else str(value)
 
     def get_artifact(self, ref: object) -> ArtifactHandle:
@@ -380,56 +350,7 @@ class ArtifactStore:
     def verify_artifact(
         self, ref: object, *, manifest: ArtifactManifest | None = None
     ) -> VerificationReport:
-        handle = self.get_artifact(ref)
-        binding = handle.binding
-        expected_size = (
-            binding.size_bytes
-            if manifest is None or manifest.size_bytes is None
-            else manifest.size_bytes
-        )
-        expected_hash = binding.hash_value
-        if manifest is not None and manifest.hash_value:
-            expected_hash = manifest.hash_value.removeprefix("sha256:")
-        checked = now_timestamp()
-        if not handle.path.exists():
-            return VerificationReport(
-                binding.artifact_ref,
-                VerificationStatus.MISSING,
-                False,
-                False,
-                None,
-                expected_size,
-                None,
-                expected_hash,
-                checked,
-                ("body file is missing",),
-            )
-        hasher = hashlib.sha256()
-        size = 0
-        with open(handle.path, "rb") as body:
-            while block := body.read(self.config.chunk_size_bytes):
-                hasher.update(block)
-                size += len(block)
-        digest = hasher.hexdigest()
-        if size != expected_size:
-            status = VerificationStatus.SIZE_MISMATCH
-        elif digest != expected_hash:
-            status = VerificationStatus.HASH_MISMATCH
-        else:
-            status = VerificationStatus.VERIFIED
-        ok = status is VerificationStatus.VERIFIED
-        return VerificationReport(
-            binding.artifact_ref,
-            status,
-            ok,
-            True,
-            size,
-            expected_size,
-            digest,
-            expected_hash,
-            checked,
-            () if ok else (f"body {status.value}",),
-        )
+        return verify_body(self.get_artifact(ref), manifest, self.config.chunk_size_bytes)
 
     def verify_all(self) -> SweepReport:
         reports = tuple(self.verify_artifact(ref) for ref in self.list_refs())
@@ -451,23 +372,21 @@ class ArtifactStore:
                     schema.artifacts.c.hash_value,
                 )
             ).all()
-        kinds: dict[str, int] = {}
-        for kind, _, _ in rows:
-            kinds[kind] = kinds.get(kind, 0) + 1
-        bound = {digest for _, _, digest in rows}
-        objects = self._root / "objects" / "sha256"
-        orphans = 0
-        if objects.exists():
-            orphans = sum(1 for p in objects.glob("*/*") if p.name not in bound)
-        return StoreSummary(
-            len(rows),
-            sum(size for _, size, _ in rows),
-            kinds,
-            sweep.verified_count,
-            sweep.missing_count,
-            sweep.drifted_count,
-            orphans,
-        )
+        return summarize(sweep, rows, self._root / "objects" / "sha256")
+
+
+def _run_exists_query() -> Any:
+    return select(schema.runs.c.ref).where(schema.runs.c.ref == bindparam("ref"))
+
+
+def _binding_query() -> Any:
+    t = schema.artifacts
+    return select(t.c.binding).where(t.c.ref == bindparam("ref"))
+
+
+def _insert_query() -> Any:
+    t = schema.artifacts
+    return insert(t).values({c.name: bindparam(c.name) for c in t.columns})
 
 
 def _binding_from_json(text: str) -> ArtifactBinding:

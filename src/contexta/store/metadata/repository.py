@@ -22,9 +22,9 @@ from contexta.store.metadata.errors import MetadataNotFoundError
 from contexta.store.metadata.updates import check_update
 
 if TYPE_CHECKING:
-    from contexta.store.sql.engine import Database
+    from contexta.store.sql.engine import Database, HotStatement
 
-__all__ = ["Repository", "coerce_ref"]
+__all__ = ["Repository", "coerce_ref", "hot_reads_ready"]
 
 _log = logging.getLogger(__name__)
 
@@ -69,6 +69,15 @@ def coerce_ref(value: object, kind: str | None, argument: str = "ref") -> str:
     return ref.text
 
 
+def hot_reads_ready(db: Database) -> bool:
+    """Whether point reads may use the raw per-thread connection.
+
+    Only once the database is open: opening it from a read would create a workspace
+    that does not exist yet, which ``Database.read`` avoids (contract.md §5.1).
+    """
+    return getattr(db, "_engine", None) is not None
+
+
 class Repository:
     """put/get/find/exists/list for one entity."""
 
@@ -77,6 +86,25 @@ class Repository:
         self._spec = spec
         self._on_write = on_write
         self._model = spec.model
+        self._parent_attrs = tuple(parent.attribute for parent in spec.parents)
+        self._extra = getattr(self, "_extra_parent_checks", None)
+        # The put's compiled statements, looked up once instead of per put.
+        self._statements: tuple[HotStatement, HotStatement, HotStatement, bool] | None = None
+
+    def _put_statements(self) -> tuple[HotStatement, HotStatement, HotStatement, bool]:
+        found = self._statements
+        if found is None:
+            db, spec, table = self._db, self._spec, self._spec.table
+            check = db.hot_statement(f"{table.name}.put_check", lambda: _put_check_query(spec))
+            order = (*(f"parent_{i}" for i in range(len(spec.parents))), "ref")
+            found = (
+                check,
+                db.hot_statement(f"{table.name}.insert", lambda: _insert_query(table)),
+                db.hot_statement(f"{table.name}.update", lambda: _update_query(table)),
+                check.positional and check.names == order,
+            )
+            self._statements = found
+        return found
 
     # -- writes -----------------------------------------------------------
     def put(self, model: object) -> Any:
@@ -94,32 +122,39 @@ class Repository:
             )
         ref = str(getattr(model, spec.ref_attr))
         body = to_json(model)
-        db = self._db
-        table = spec.table
-        body_stmt = db.hot_statement(f"{table.name}.body", lambda: _body_query(table))
-        with db.raw_write(f"storing {ref}") as cur:
-            self._check_parents(cur, model)
-            cur.execute(body_stmt.sql, body_stmt.args(ref))
-            found = cur.fetchone()
-            stored = None if found is None else found[0]
+        # One statement answers "do the parents exist?" and "what is stored?": a put
+        # is a handful of point reads plus the write, and each round trip counts.
+        check_stmt, insert_stmt, update_stmt, in_order = self._put_statements()
+        parents = [getattr(model, attribute) for attribute in self._parent_attrs]
+        texts = [None if value is None else str(value) for value in parents]
+        texts.append(ref)
+        params = (
+            texts
+            if in_order
+            else check_stmt.params(
+                {**{f"parent_{i}": v for i, v in enumerate(texts[:-1])}, "ref": ref}
+            )
+        )
+        with self._db.raw_write(f"storing {ref}") as cur:
+            cur.execute(check_stmt.sql, params)
+            row = cur.fetchone()
+            for i, value in enumerate(parents):
+                if value is not None and row[i] is None:
+                    raise self._missing(spec.parents[i], value)
+            if self._extra is not None:
+                self._extra(cur, model)
+            stored = row[-1]
             if stored == body:
                 return model
             values = {"ref": ref, "body": body, **spec.columns(model)}
             if stored is None:
-                stmt = db.hot_statement(f"{table.name}.insert", lambda: _insert_query(table))
+                stmt = insert_stmt
             else:
                 check_update(ref, json.loads(stored), json.loads(body), spec.rule)
-                stmt = db.hot_statement(f"{table.name}.update", lambda: _update_query(table))
+                stmt = update_stmt
             cur.execute(stmt.sql, stmt.params(values))
         self._on_write()
         return model
-
-    def _check_parents(self, cur: Any, model: object) -> None:
-        for parent in self._spec.parents:
-            self._require(cur, parent, getattr(model, parent.attribute))
-        extra = getattr(self, "_extra_parent_checks", None)
-        if extra is not None:
-            extra(cur, model)
 
     def _require(self, cur: Any, parent: ParentCheck, value: object) -> None:
         if value is None:
@@ -130,23 +165,34 @@ class Repository:
         )
         cur.execute(stmt.sql, stmt.args(ref))
         if cur.fetchone() is None:
-            what = parent.code.removeprefix("metadata_missing_").replace("_", " ")
-            msg = (
-                f"{self._spec.name} {getattr(value, 'text', value)!s}: {parent.attribute} {ref!r} "
-                f"does not exist; put the parent first ({what})"
-            )
-            raise MetadataNotFoundError(
-                msg,
-                code=parent.code,
-                details={"field": parent.attribute, "value": ref, "missing_ref": ref},
-            )
+            raise self._missing(parent, value)
+
+    def _missing(self, parent: ParentCheck, value: object) -> MetadataNotFoundError:
+        ref = str(value)
+        what = parent.code.removeprefix("metadata_missing_").replace("_", " ")
+        msg = (
+            f"{self._spec.name} {getattr(value, 'text', value)!s}: {parent.attribute} {ref!r} "
+            f"does not exist; put the parent first ({what})"
+        )
+        return MetadataNotFoundError(
+            msg,
+            code=parent.code,
+            details={"field": parent.attribute, "value": ref, "missing_ref": ref},
+        )
 
     # -- reads ------------------------------------------------------------
     def find(self, ref: object) -> Any | None:
+        # A point lookup on the raw per-thread connection: capture asks this at run
+        # start, and a SQLAlchemy round trip costs ~10x the query itself.
         text = coerce_ref(ref, self._spec.kind)
         table = self._spec.table
-        with self._db.read() as conn:
-            body = conn.execute(select(table.c.body).where(table.c.ref == text)).scalar()
+        if hot_reads_ready(self._db):
+            stmt = self._db.hot_statement(f"{table.name}.body", lambda: _body_query(table))
+            rows = self._db.hot_query(stmt, (text,))
+            body = rows[0][0] if rows else None
+        else:
+            with self._db.read() as conn:
+                body = conn.execute(select(table.c.body).where(table.c.ref == text)).scalar()
         return None if body is None else self._load(body, text)
 
     def get(self, ref: object) -> Any:
@@ -162,6 +208,9 @@ class Repository:
     def exists(self, ref: object) -> bool:
         text = coerce_ref(ref, self._spec.kind)
         table = self._spec.table
+        if hot_reads_ready(self._db):
+            stmt = self._db.hot_statement(f"{table.name}.exists", lambda: _exists_query(table))
+            return bool(self._db.hot_query(stmt, (text,)))
         with self._db.read() as conn:
             return conn.execute(select(table.c.ref).where(table.c.ref == text)).first() is not None
 
@@ -194,6 +243,24 @@ class Repository:
 
 def _body_query(table: Table) -> Any:
     return select(table.c.body).where(table.c.ref == bindparam("ref"))
+
+
+def _put_check_query(spec: EntitySpec) -> Any:
+    """``SELECT <parent 0 ref>, …, <stored body>`` for one put, each a scalar subquery."""
+    columns = [
+        select(parent.table.c.ref)
+        .where(parent.table.c.ref == bindparam(f"parent_{i}"))
+        .scalar_subquery()
+        .label(f"parent_{i}")
+        for i, parent in enumerate(spec.parents)
+    ]
+    columns.append(
+        select(spec.table.c.body)
+        .where(spec.table.c.ref == bindparam("ref"))
+        .scalar_subquery()
+        .label("stored_body")
+    )
+    return select(*columns)
 
 
 def _exists_query(table: Table) -> Any:
