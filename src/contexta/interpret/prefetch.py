@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from contexta.interpret.baseline import project_order
+from contexta.interpret.projection import detail_from_row, hot_row_from_row
+from contexta.interpret.record_details import Detail, HotRow, RecordDetails
 
 if TYPE_CHECKING:
-    from contexta.interpret.repository import RecordRowLike
     from contexta.interpret.state import ReadState
 
 __all__ = ["MAX_WINDOW", "RawRun", "remember_listing", "take_raw"]
@@ -39,7 +40,8 @@ class RawRun:
     artifacts: list[Any] = field(default_factory=list)
     relations: list[Any] = field(default_factory=list)
     provenance: dict[str, list[Any]] = field(default_factory=dict)
-    rows: list[RecordRowLike] = field(default_factory=list)
+    rows: Sequence[HotRow] = ()
+    details: RecordDetails | None = None
 
 
 def remember_listing(state: ReadState, run_ids: Sequence[str]) -> None:
@@ -134,8 +136,29 @@ def _fetch(state: ReadState, run_refs: list[str]) -> dict[str, RawRun]:
                 key = str(edge.relation_ref)
                 if key in by_relation:
                     raw.provenance[key] = by_relation[key]
-    for row in repo.iter_record_rows(run_refs=run_refs):
-        holder = raws.get(row.run_ref)
-        if holder is not None:
-            holder.rows.append(row)
+    rows, details = _record_rows(repo, run_refs)
+    for ref, raw in raws.items():
+        raw.rows = rows.get(ref, ())
+        raw.details = details
     return raws
+
+
+def _record_rows(repo: Any, run_refs: list[str]) -> tuple[dict[str, Any], RecordDetails]:
+    """Hot rows of the runs' records, and the details they share (``record_details``).
+
+    The workspace's record store serves the hot columns alone (the rest is loaded later, in
+    bulk, when read); any other repository is read through ``iter_record_rows``.
+    """
+    store = getattr(repo, "record_store", None)
+    snapshot_rows = getattr(store, "snapshot_rows", None)
+    if snapshot_rows is not None:
+        by_run: dict[str, Any] = snapshot_rows(run_refs)
+        return by_run, RecordDetails(by_run, source=store)
+    by_run = {ref: [] for ref in run_refs}
+    known: dict[str, Detail] = {}
+    for row in repo.iter_record_rows(run_refs=run_refs):
+        holder = by_run.get(row.run_ref)
+        if holder is not None:
+            holder.append(hot_row_from_row(row))
+            known[row.record_ref] = detail_from_row(row)
+    return by_run, RecordDetails(by_run, known=known)

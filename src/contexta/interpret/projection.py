@@ -1,16 +1,16 @@
 """Turn stored objects into read records (contract §6.1).
 
-Record rows are projected straight from their hot columns plus one ``json.loads`` of the
-canonical record text: no contract model is rebuilt (and re-validated) per record, which is
-what keeps snapshots of thousands of records cheap.
+Records are projected straight from the columns a snapshot fetches; their other columns and
+their canonical JSON are read (and parsed) only when first used (``record_details``). No
+contract model is rebuilt (and re-validated) per record, which is what keeps snapshots of
+100,000 records cheap.
 """
 
 from __future__ import annotations
 
-import json
+import logging
 import math
-from collections.abc import Mapping
-from functools import partial
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from contexta.interpret.frozen_map import EMPTY_MAP, freeze_mapping
@@ -24,6 +24,14 @@ from contexta.interpret.read_models import (
     RunRecord,
     SampleRecord,
     StageRecord,
+    _LazyFields,
+)
+from contexta.interpret.record_details import (
+    Detail,
+    HotRow,
+    RecordDetails,
+    json_fields,
+    json_value,
 )
 
 if TYPE_CHECKING:
@@ -33,7 +41,11 @@ __all__ = [
     "artifact_record",
     "batch_record",
     "deployment_record",
+    "detail_from_row",
+    "hot_row_from_row",
+    "json_fields",
     "observation_from_row",
+    "observations_from_hot",
     "provenance_view",
     "relation_record",
     "run_record",
@@ -42,6 +54,7 @@ __all__ = [
     "text_or_none",
 ]
 
+_LOG = logging.getLogger(__name__)
 _NON_FINITE_TEXT = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -165,119 +178,107 @@ def provenance_view(run_id: str, record: Any) -> ProvenanceView:
     )
 
 
-# Slot setters of ObservationRecord's eager fields, bound once: setting slots through their
-# descriptors is the cheapest way to fill a frozen, slotted record (tens of thousands per
-# snapshot loop).
-_SET = {
-    name: getattr(ObservationRecord, name).__set__
-    for name in (
-        "record_id",
-        "run_id",
-        "stage_id",
-        "record_type",
-        "key",
-        "observed_at",
-        "value",
-        "completeness_marker",
-        "degradation_marker",
-        "producer_ref",
-        "batch_id",
-        "sample_id",
-        "operation_id",
-        "step",
-        "recorded_at",
-        "_lazy_source",
+class _ObservationBuilder(_LazyFields):
+    """Same slots as ``ObservationRecord`` but writable: records are filled as builders, then
+    become ``ObservationRecord``s by ``__class__`` assignment (the layouts are identical).
+
+    A snapshot builds up to 100,000s of records and a frozen dataclass's ``__init__`` (or a
+    descriptor call per slot) costs several times what plain slot stores do (issue 3).
+    """
+
+    __slots__ = ObservationRecord.__slots__
+
+
+def observations_from_hot(
+    run_id: str, rows: Sequence[HotRow], details: RecordDetails
+) -> tuple[list[ObservationRecord], Sequence[HotRow], int]:
+    """Project one run's hot rows (sequence order) per the family table of contract §6.1.
+
+    Returns ``(records, rows kept, unreadable count)``; ``records[i]`` is ``kept[i]``'s
+    record. The fields the hot columns do not hold (``JSON_OBSERVATION_FIELDS`` and
+    ``DETAIL_OBSERVATION_FIELDS``) come from ``details`` on first access.
+    """
+    records: list[ObservationRecord] = []
+    append = records.append
+    new = object.__new__
+    builder, final = _ObservationBuilder, ObservationRecord
+    skipped: list[int] = []
+    for index, r in enumerate(rows):
+        record_type = r[2]
+        if record_type == "metric" or record_type == "span":
+            value = r[9]
+            if value is None:
+                value = r[10]
+                if value is None:
+                    try:
+                        value = _stored_value(r, details)
+                    except (ValueError, KeyError, TypeError, AttributeError):
+                        skipped.append(index)
+                        _LOG.warning("skipping unreadable stored record %s", r[1])
+                        continue
+            step = r[12] if record_type == "metric" else None
+        else:
+            value = step = None
+        o = new(builder)
+        o.record_id = r[1]
+        o.run_id = run_id
+        o.stage_id = r[3]
+        o.record_type = record_type
+        o.key = r[8]
+        o.observed_at = r[13]
+        o.value = value
+        o.batch_id = r[4]
+        o.sample_id = r[5]
+        o.operation_id = r[6]
+        o.step = step
+        o._lazy_source = details
+        o.__class__ = final  # type: ignore[assignment]
+        append(o)  # type: ignore[arg-type]
+    if not skipped:
+        return records, rows, 0
+    dropped = set(skipped)
+    kept = [row for index, row in enumerate(rows) if index not in dropped]
+    return records, kept, len(skipped)
+
+
+def hot_row_from_row(row: RecordRowLike) -> HotRow:
+    """A ``RecordRowLike`` (any repository's rows) as a hot row (``run_ref`` appended)."""
+    value = row.value
+    exact = value if isinstance(value, int) else None
+    return (
+        row.sequence, row.record_ref, row.record_type, row.stage_ref, row.batch_ref,
+        row.sample_ref, row.operation_ref, row.deployment_ref, row.key, exact,
+        value if exact is None else None, None, row.step, row.observed_at, row.run_ref,
+    )  # fmt: skip
+
+
+def detail_from_row(row: RecordRowLike) -> Detail:
+    """A ``RecordRowLike``'s details, body included (see ``record_details``)."""
+    return (
+        row.recorded_at,
+        row.completeness_marker,
+        row.degradation_marker,
+        row.producer_ref,
+        row.severity,
+        row.record_json,
     )
-}
-_S_RECORD, _S_RUN, _S_STAGE, _S_TYPE = (
-    _SET["record_id"],
-    _SET["run_id"],
-    _SET["stage_id"],
-    _SET["record_type"],
-)
-_S_KEY, _S_OBSERVED, _S_VALUE = _SET["key"], _SET["observed_at"], _SET["value"]
-_S_COMPLETE, _S_DEGRADED, _S_PRODUCER = (
-    _SET["completeness_marker"],
-    _SET["degradation_marker"],
-    _SET["producer_ref"],
-)
-_S_BATCH, _S_SAMPLE, _S_OPERATION = _SET["batch_id"], _SET["sample_id"], _SET["operation_id"]
-_S_STEP, _S_RECORDED, _S_SOURCE = _SET["step"], _SET["recorded_at"], _SET["_lazy_source"]
-_NEW = object.__new__
 
 
 def observation_from_row(row: RecordRowLike) -> ObservationRecord:
-    """Project one stored record row per the family table of contract §6.1.
-
-    Only the hot columns are read here; the JSON-derived fields (``payload``, ``message``,
-    ``tags``, ``unit``, ``correlation_id``, ``schema_version``) are filled from the record's
-    canonical JSON on first access (see ``read_models._LazyFields``).
-    """
-    record = _NEW(ObservationRecord)
-    record_type = row.record_type
-    value = row.value
-    if record_type == "metric":
-        step = row.step
-        if value is None:  # defensive: the stored value always comes with its hot column
-            value = _json_value(row.record_json)
-    else:
-        step = None
-        if record_type != "span":
-            value = None
-    _S_RECORD(record, row.record_ref)
-    _S_RUN(record, row.run_ref)
-    _S_STAGE(record, row.stage_ref)
-    _S_TYPE(record, record_type)
-    _S_KEY(record, row.key)
-    _S_OBSERVED(record, row.observed_at)
-    _S_VALUE(record, value)
-    _S_COMPLETE(record, row.completeness_marker)
-    _S_DEGRADED(record, row.degradation_marker)
-    _S_PRODUCER(record, row.producer_ref)
-    _S_BATCH(record, row.batch_ref)
-    _S_SAMPLE(record, row.sample_ref)
-    _S_OPERATION(record, row.operation_ref)
-    _S_STEP(record, step)
-    _S_RECORDED(record, row.recorded_at)
-    _S_SOURCE(record, partial(json_fields, record_type, row.record_json))
-    return record
+    """Project one stored record row per the family table of contract §6.1."""
+    hot = hot_row_from_row(row)
+    details = RecordDetails({row.run_ref: [hot]}, known={row.record_ref: detail_from_row(row)})
+    records, _, unreadable = observations_from_hot(row.run_ref, [hot], details)
+    if unreadable:
+        _stored_value(hot, details)  # raises the reason
+    return records[0]
 
 
-def _json_value(text: str) -> int | float | None:
-    raw = json.loads(text)["payload"].get("value")
-    if isinstance(raw, str):
-        return _NON_FINITE_TEXT.get(raw)
-    return raw  # type: ignore[no-any-return]
-
-
-def json_fields(record_type: str, text: str) -> dict[str, Any]:
-    """The JSON-derived fields of an ``ObservationRecord`` (contract §6.1 family table)."""
-    document = json.loads(text)
-    envelope = document["envelope"]
-    payload: Mapping[str, Any] = document["payload"]
-    message: str | None = None
-    unit: str | None = None
-    tags: Mapping[str, Any] = EMPTY_MAP
-    if record_type == "metric":
-        unit = payload.get("unit")
-        tags = freeze_mapping(payload.get("tags"))
-    elif record_type == "event":
-        message = payload.get("message")
-        raw_tags = (payload.get("attributes") or {}).get("tags")
-        if isinstance(raw_tags, Mapping) and all(
-            isinstance(k, str) and isinstance(v, str) for k, v in raw_tags.items()
-        ):
-            tags = freeze_mapping(raw_tags)
-    elif record_type == "span":
-        unit = "ms"
-    else:  # degraded
-        message = payload.get("summary")
-    correlation = envelope.get("correlation_refs") or {}
-    return {
-        "message": message,
-        "payload": freeze_mapping(payload),
-        "tags": tags,
-        "schema_version": envelope.get("schema_version", "1.0.0"),
-        "correlation_id": correlation.get("trace_id") or correlation.get("session_id"),
-        "unit": unit,
-    }
+def _stored_value(row: HotRow, details: RecordDetails) -> int | float | None:
+    """A value the hot columns hold as text (huge int, NaN, ±inf), or only in the JSON."""
+    text = row[11]
+    if text is not None:
+        special = _NON_FINITE_TEXT.get(text)
+        return special if special is not None else int(text)
+    # Defensive: a stored metric or span value always comes with its hot column.
+    return json_value(details.detail(row[1], True)[-1])

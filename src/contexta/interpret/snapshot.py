@@ -9,8 +9,11 @@ needs besides the public snapshot (raw rows, orphan refs), so ``diagnose_run`` r
 
 from __future__ import annotations
 
-import logging
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from contexta.interpret.instants import instant_key
@@ -19,25 +22,29 @@ from contexta.interpret.projection import (
     artifact_record,
     batch_record,
     deployment_record,
-    observation_from_row,
+    observations_from_hot,
     provenance_view,
     relation_record,
     sample_record,
     stage_record,
 )
+from contexta.interpret.record_details import HotRow, RecordDetails, snapshot_rows
 from contexta.interpret.results import EvidenceLink, RunSnapshot
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from contexta.interpret.read_models import ObservationRecord, ProvenanceView, RunRecord
     from contexta.interpret.repository import RecordRowLike
     from contexta.interpret.state import ReadState
 
 __all__ = ["OrphanRef", "RunBundle", "build_bundle", "latest_provenance"]
 
-_LOG = logging.getLogger(__name__)
 _EVIDENCE_SAMPLE_LIMIT = 10
 _EVIDENCE_RECORD_LIMIT = 10
 _ORPHAN_KINDS = ("stage", "batch", "sample", "operation", "deployment")
+_OWNER_COLUMNS = (3, 4, 5, 6, 7)  # their positions in a hot row
+_STAGE_COLUMN = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +56,40 @@ class OrphanRef:
     record_ids: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
 class RunBundle:
-    """A snapshot plus the raw material diagnostics reuses."""
+    """A snapshot plus the raw material diagnostics reuses.
 
-    run: Any
-    snapshot: RunSnapshot
-    rows: tuple[RecordRowLike, ...]
-    orphans: tuple[OrphanRef, ...]
-    unreadable_count: int
+    ``rows[i]`` is ``snapshot.records[i]`` as a ``RecordRowLike``; rows carry the record JSON,
+    so they are built (details read in bulk) on first use: a snapshot alone never reads them.
+    """
+
+    __slots__ = ("_details", "_hot", "_rows", "orphans", "run", "snapshot", "unreadable_count")
+
+    def __init__(
+        self,
+        run: Any,
+        snapshot: RunSnapshot,
+        hot: Sequence[HotRow],
+        details: RecordDetails,
+        orphans: tuple[OrphanRef, ...],
+        unreadable_count: int,
+    ) -> None:
+        self.run = run
+        self.snapshot = snapshot
+        self.orphans = orphans
+        self.unreadable_count = unreadable_count
+        self._hot = hot
+        self._details = details
+        self._rows: tuple[RecordRowLike, ...] | None = None
+
+    @property
+    def rows(self) -> tuple[RecordRowLike, ...]:
+        rows = self._rows
+        if rows is None:
+            run_ref = self.snapshot.run.run_id
+            rows = snapshot_rows(run_ref, self._hot, self.snapshot.records, self._details)
+            self._rows = rows
+        return rows
 
 
 def build_bundle(state: ReadState, run: Any) -> RunBundle:
@@ -66,9 +98,29 @@ def build_bundle(state: ReadState, run: Any) -> RunBundle:
     cached = state.cached_snapshot(run_ref)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    bundle = _build(state, run, run_ref)
+    with _collector_paused():
+        bundle = _build(state, run, run_ref)
     state.store_snapshot(run_ref, bundle)
     return bundle
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a snapshot allocates its records.
+
+    Allocating 100,000s of container objects (row tuples, records) triggers collections that
+    traverse them again and again and free nothing: about a fifth of a 100,000-record
+    snapshot (issue 3). The collector runs again, as configured, right after; a collector
+    the caller had disabled stays disabled.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _build(state: ReadState, run: Any, run_ref: str) -> RunBundle:
@@ -127,7 +179,9 @@ def _build(state: ReadState, run: Any, run_ref: str) -> RunBundle:
     scope.update(a.artifact_ref for a in artifacts)
     scope.update(d.deployment_id for d in deployments)
     provenance = _pick_provenance(run_ref, relations, raw.provenance, scope)
-    rows, records, unreadable = _project_rows(raw.rows)
+    details = raw.details if raw.details is not None else RecordDetails({})
+    built, rows, unreadable = observations_from_hot(run_ref, raw.rows, details)
+    records = tuple(built)
     orphans = _find_orphans(state, run_ref, rows, stages, batches, samples, deployments)
     orphan_records = {rid for orphan in orphans for rid in orphan.record_ids}
     notes = _completeness_notes(
@@ -138,6 +192,7 @@ def _build(state: ReadState, run: Any, run_ref: str) -> RunBundle:
         artifacts,
         relations,
         records,
+        set(map(itemgetter(_STAGE_COLUMN), rows)),
         provenance,
         len(orphan_records),
         unreadable,
@@ -155,25 +210,7 @@ def _build(state: ReadState, run: Any, run_ref: str) -> RunBundle:
         notes,
         provenance,
     )
-    return RunBundle(run, snapshot, rows, orphans, unreadable)
-
-
-def _project_rows(
-    raw_rows: list[RecordRowLike],
-) -> tuple[tuple[RecordRowLike, ...], tuple[ObservationRecord, ...], int]:
-    rows: list[RecordRowLike] = []
-    records: list[ObservationRecord] = []
-    unreadable = 0
-    for row in raw_rows:
-        try:
-            record = observation_from_row(row)
-        except (ValueError, KeyError, TypeError, AttributeError):
-            unreadable += 1
-            _LOG.warning("skipping unreadable stored record %s", row.record_ref)
-            continue
-        rows.append(row)
-        records.append(record)
-    return tuple(rows), tuple(records), unreadable
+    return RunBundle(run, snapshot, rows, details, orphans, unreadable)
 
 
 def _pick_provenance(
@@ -217,7 +254,7 @@ def latest_provenance(
 def _find_orphans(
     state: ReadState,
     run_ref: str,
-    rows: tuple[RecordRowLike, ...],
+    rows: Sequence[HotRow],
     stages: tuple[Any, ...],
     batches: tuple[Any, ...],
     samples: tuple[Any, ...],
@@ -227,27 +264,30 @@ def _find_orphans(
     known.update(b.batch_id for b in batches)
     known.update(s.sample_id for s in samples)
     known.update(d.deployment_id for d in deployments)
-    named_refs = {ref for row in rows for ref in _owner_refs(row)}
+    named_refs: set[str | None] = set()
+    for column in _OWNER_COLUMNS:  # column-wise: C loops over 100,000s of rows
+        named_refs.update(map(itemgetter(column), rows))
     named_refs.discard(None)
     if named_refs <= known:  # the common case: every named owner is in the snapshot
         return ()
     named: dict[str, tuple[str, list[str]]] = {}
     need_operations = False
     for row in rows:
-        for ref, kind in zip(_owner_refs(row), _ORPHAN_KINDS, strict=True):
+        for column, kind in zip(_OWNER_COLUMNS, _ORPHAN_KINDS, strict=True):
+            ref = row[column]
             if ref is None or ref in known:
                 continue
             if kind == "operation":
                 need_operations = True
             entry = named.get(ref)
             if entry is None:
-                named[ref] = (kind, [row.record_ref])
+                named[ref] = (kind, [row[1]])
             else:
-                entry[1].append(row.record_ref)
+                entry[1].append(row[1])
     if not named:
         return ()
     if need_operations:
-        run_refs = [rows[0].run_ref]
+        run_refs = [run_ref]
         known.update(
             str(o.operation_context_ref) for o in state.repository.list_operations(run_refs)
         )
@@ -260,10 +300,6 @@ def _find_orphans(
     )
 
 
-def _owner_refs(row: RecordRowLike) -> tuple[str | None, ...]:
-    return (row.stage_ref, row.batch_ref, row.sample_ref, row.operation_ref, row.deployment_ref)
-
-
 def _completeness_notes(
     stages: tuple[Any, ...],
     batches: tuple[Any, ...],
@@ -272,6 +308,7 @@ def _completeness_notes(
     artifacts: tuple[Any, ...],
     relations: tuple[Any, ...],
     records: tuple[ObservationRecord, ...],
+    with_records: set[str | None],
     provenance: ProvenanceView | None,
     orphan_count: int,
     unreadable: int,
@@ -293,7 +330,6 @@ def _completeness_notes(
         notes.append("record_scope_empty")
     if provenance is None:
         notes.append("provenance_missing")
-    with_records = {r.stage_id for r in records}
     notes.extend(
         f"missing_stage_records:{s.name}" for s in stages if s.stage_id not in with_records
     )

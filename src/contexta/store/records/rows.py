@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 from contexta.contract.timestamps import timestamp_to_micros
 
 __all__ = [
+    "DETAIL_COLUMNS",
+    "HOT_COLUMNS",
     "MetricValueRow",
     "RecordRow",
     "columns_from_json",
@@ -24,6 +26,28 @@ __all__ = [
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+#: Columns of the tuples ``RecordStore.snapshot_rows`` returns, in order: what a snapshot
+#: needs of every record (``value_*`` as in ``encode_value``). The rest is read on demand.
+HOT_COLUMNS = (
+    "seq",
+    "record_ref",
+    "record_type",
+    "stage_ref",
+    "batch_ref",
+    "sample_ref",
+    "operation_ref",
+    "deployment_ref",
+    "key",
+    "value_int",
+    "value_real",
+    "value_text",
+    "step",
+    "observed_at",
+)
+
+#: Columns of the tuples ``RecordStore.record_details`` returns (then ``body`` if asked).
+DETAIL_COLUMNS = ("recorded_at", "completeness", "degradation", "producer", "severity")
 
 _KEY_FIELD = {
     "event": "event_key",

@@ -216,25 +216,42 @@ def iter_orphan_spools(directory: Path, own_name: str | None) -> Iterator[tuple[
     """Yield ``(path, locked_fd)`` for spools whose owner process is gone.
 
     The caller must index the spool and then close the fd (releasing the lock).
+    Any other ``OSError`` (say the workspace root is a file, or unreadable) is raised
+    as ``StoreAccessError``.
     """
     try:
         names = sorted(os.listdir(directory))
     except FileNotFoundError:
         return
+    except OSError as error:
+        raise classify_os_error(error, "listing record spools", directory) from error
     for name in names:
         if not name.endswith(SPOOL_SUFFIX) or name == own_name:
             continue
         path = directory / name
         try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            continue
+            fd = _lock_if_orphan(path)
+        except OSError as error:
+            raise classify_os_error(error, "opening a record spool", path) from error
+        if fd is not None:
+            yield path, fd
+
+
+def _lock_if_orphan(path: Path) -> int | None:
+    """An fd holding ``path``'s exclusive lock, or ``None`` if its owner lives or it is gone."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         if os.fstat(fd).st_nlink == 0:  # another process finished it meanwhile
             os.close(fd)
-            continue
-        yield path, fd
+            return None
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
