@@ -168,14 +168,30 @@ class RunScope(_Container):
     def stage(self, name: str, *, stage_ref: Any = None,
               metadata: Mapping[str, Any] | None = None) -> StageScope:
         """Open a stage; ``order_index`` counts the stages opened before it."""
-        self._session._check_nesting("stage", self)
-        ref, order = self._reserve("stage", name, stage_ref, "stage_ref")
-        context = dataclasses.replace(self._context, stage_execution_ref=ref)
-        scope = StageScope(self._session, self, ref=ref, name=ref.components[-1],
-                           context=context, strict=self._strict)
-        scope._order_index = order
-        scope._metadata = _named_metadata(self, name, ref.components[-1], metadata)
-        return self._session._open_scope(scope)  # type: ignore[no-any-return]
+        return _open_execution(  # type: ignore[return-value]
+            self, StageScope, name, stage_ref, "stage_ref", "stage_execution_ref", metadata
+        )
+
+
+def _open_execution(
+    owner: Any,
+    scope_class: type[Any],
+    name: str,
+    explicit_ref: Any,
+    ref_argument: str,
+    context_field: str,
+    metadata: Mapping[str, Any] | None,
+) -> Any:
+    """Open a stage of a run or a batch of a stage: reserve the ref, then open the scope."""
+    kind = scope_class.kind
+    owner._session._check_nesting(kind, owner)
+    ref, order = owner._reserve(kind, name, explicit_ref, ref_argument)
+    context = dataclasses.replace(owner._context, **{context_field: ref})
+    scope = scope_class(owner._session, owner, ref=ref, name=ref.components[-1],
+                        context=context, strict=owner._strict)
+    scope._order_index = order
+    scope._metadata = _named_metadata(owner, name, ref.components[-1], metadata)
+    return owner._session._open_scope(scope)
 
 
 class _Execution(_Container):
@@ -256,14 +272,9 @@ class StageScope(_Execution):
     def batch(self, name: str, *, batch_ref: Any = None,
               metadata: Mapping[str, Any] | None = None) -> BatchScope:
         """Open a batch of this stage; ``order_index`` counts earlier batches."""
-        self._session._check_nesting("batch", self)
-        ref, order = self._reserve("batch", name, batch_ref, "batch_ref")
-        context = dataclasses.replace(self._context, batch_execution_ref=ref)
-        scope = BatchScope(self._session, self, ref=ref, name=ref.components[-1],
-                           context=context, strict=self._strict)
-        scope._order_index = order
-        scope._metadata = _named_metadata(self, name, ref.components[-1], metadata)
-        return self._session._open_scope(scope)  # type: ignore[no-any-return]
+        return _open_execution(  # type: ignore[return-value]
+            self, BatchScope, name, batch_ref, "batch_ref", "batch_execution_ref", metadata
+        )
 
 
 class BatchScope(_Execution):
