@@ -12,6 +12,7 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from contexta.contract.text import check_key
 from contexta.errors import TrendError, ValidationError, truncate_value
 from contexta.interpret.facts import facts_for_runs, representative, summary_for
 from contexta.interpret.instants import instant_key, parse_instant
@@ -140,6 +141,7 @@ class TrendService:
     ) -> StepSeries:
         """Metric records of one key in one run as (step, value, observed_at) points."""
         _check_text(metric_key, "metric_key")
+        check_key(metric_key, "metric_key")  # "bad key" can never match: say so
         _check_text(stage_name, "stage_name", optional=True)
         state = self.query_service.read_state()
         run_ref = str(state.resolve_run(run_id).run_ref)
