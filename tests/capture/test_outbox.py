@@ -61,13 +61,18 @@ def test_read_only_workspace_spools_everything_and_replay_stores_it(
     assert len(records_of(writer, run.ref)) == len(records)
 
 
+def _break_appends(patch: pytest.MonkeyPatch, store: object) -> None:
+    """Make every append entry point of ``store`` fail as a full disk would."""
+    for name in ("append", "append_many", "append_minted", "append_many_minted"):
+        patch.setattr(store, name, _failing_append)
+
+
 def test_store_failure_mid_run_leaves_a_marker_once_the_store_recovers(
         ctx, records_of, monkeypatch: pytest.MonkeyPatch) -> None:
     with ctx.run("flaky") as run, run.stage("s") as stage:
         stage.metric("ok", 1)
         with monkeypatch.context() as patch:
-            patch.setattr(ctx.record_store, "append", _failing_append)
-            patch.setattr(ctx.record_store, "append_many", _failing_append)
+            _break_appends(patch, ctx.record_store)
             lost = stage.metric("spooled", 2, step=7)
             batch = stage.emit_metrics([{"key": "spooled_batch", "value": v} for v in range(3)])
         assert lost.degraded
@@ -92,7 +97,7 @@ def test_raise_mode_and_strict_runs_raise_capture_error(
         make_ctx, monkeypatch: pytest.MonkeyPatch) -> None:
     raising = make_ctx(capture={"dispatch_failure_mode": "raise"})
     with raising.run("raise-mode") as run:
-        monkeypatch.setattr(raising.record_store, "append", _failing_append)
+        _break_appends(monkeypatch, raising.record_store)
         with pytest.raises(CaptureError) as err:
             run.metric("x", 1)
         assert isinstance(err.value.__cause__, StoreAccessError)
@@ -100,7 +105,7 @@ def test_raise_mode_and_strict_runs_raise_capture_error(
 
     default = make_ctx()
     with default.run("strict", strict=True) as run:
-        monkeypatch.setattr(default.record_store, "append", _failing_append)
+        _break_appends(monkeypatch, default.record_store)
         with pytest.raises(CaptureError):
             run.event("e", "m")
         monkeypatch.undo()
@@ -112,7 +117,7 @@ def test_spooling_failure_raises_capture_error(
     blocker.write_text("not a directory")
     ctx = make_ctx(recovery={"outbox_root": str(blocker / "outbox")})
     with ctx.run("nowhere") as run:
-        monkeypatch.setattr(ctx.record_store, "append", _failing_append)
+        _break_appends(monkeypatch, ctx.record_store)
         with pytest.raises(CaptureError):
             run.metric("x", 1)
         monkeypatch.undo()

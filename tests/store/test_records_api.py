@@ -29,6 +29,8 @@ PUBLIC_API = {
     "tb: 'TracebackType | None') -> 'None'",
     "append": "(self, record: 'Any') -> 'AppendResult'",
     "append_many": "(self, records: 'Iterable[Any]') -> 'AppendResult'",
+    "append_minted": "(self, record: 'Any') -> 'AppendResult'",
+    "append_many_minted": "(self, records: 'Sequence[Any]') -> 'AppendResult'",
     "check_integrity": "(self) -> 'IntegrityReport'",
     "close": "(self) -> 'None'",
     "count_records": "(self, run_ref: 'object' = None) -> 'int'",

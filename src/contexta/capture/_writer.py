@@ -87,7 +87,7 @@ class CaptureWriter:
                family: PayloadFamily = PayloadFamily.RECORD) -> CaptureResult:
         """Append one record; the hot path of ``metric()``."""
         try:
-            self._owner.record_store.append(record)
+            self._owner.record_store.append_minted(record)
         except Exception as exc:
             spooled = self._absorb(exc, [record], family, run_key, strict, factory)
             return self._dispatched([spooled], run_key, factory)[0]
@@ -102,7 +102,7 @@ class CaptureWriter:
         if not records:
             return []
         try:
-            self._owner.record_store.append_many(records)
+            self._owner.record_store.append_many_minted(records)
         except Exception as exc:
             spooled = self._absorb(exc, list(records), PayloadFamily.RECORD, run_key, strict,
                                    factory, many=True)

@@ -239,6 +239,11 @@ def _install(cls: type, twin: type, names: list[str], fields: Any, kinds: dict[s
             *body,
             "    self.__class__ = cls",
             "    return self",
+            f"def _trusted(cls, {', '.join(params)}):",
+            "    self = _new(_Twin)",
+            *[f"    self.{name} = {name}" for name in names],
+            "    self.__class__ = cls",
+            "    return self",
             "def _payload(self):",
             f"    return {{{payload}}}",
             "def _json(self):",
@@ -247,6 +252,9 @@ def _install(cls: type, twin: type, names: list[str], fields: Any, kinds: dict[s
     )
     exec(compile(source, f"<contract model {cls.__name__}>", "exec"), env)
     cls.__new__ = env["__new__"]  # type: ignore[method-assign]
+    # Internal: construction without checks, for values the library built itself and
+    # already holds in normalized form (capture's record envelopes).
+    cls._trusted = classmethod(env["_trusted"])  # type: ignore[attr-defined]
     cls._payload = env["_payload"]  # type: ignore[attr-defined]
     cls._json = env["_json"]  # type: ignore[attr-defined]
     cls._field_names = tuple(names)  # type: ignore[attr-defined]

@@ -62,6 +62,19 @@ class AppendPath:
 
     def append(self, record: Any) -> AppendResult:
         """Append one record durably; an identical re-append is a no-op."""
+        return self._append_one(record, minted=False)
+
+    def append_minted(self, record: Any) -> AppendResult:
+        """``append`` for a record whose ref the caller has just minted (capture).
+
+        Capture's record ids are unique within a run by construction, so the lookup
+        of an earlier record under the same ref (a database query per call) is
+        skipped; should two processes ever mint the same ref, the indexer keeps the
+        second body aside as a ``record_ref_conflict`` anomaly instead of losing it.
+        """
+        return self._append_one(record, minted=True)
+
+    def _append_one(self, record: Any, *, minted: bool) -> AppendResult:
         if type(record) not in RECORD_CLASSES:
             self._validated_body(0, record, True)
         body = to_json(record)
@@ -74,7 +87,7 @@ class AppendPath:
                 self._open_for_writes()
             if run_ref not in self._known_runs:
                 self._require_run(run_ref)
-            prior = self._pending_refs.get(ref) or self._existing(ref)
+            prior = None if minted else self._pending_refs.get(ref) or self._existing(ref)
             if prior is not None:
                 if prior[0] != body:
                     self._raise_conflict(ref, 0)
@@ -112,7 +125,14 @@ class AppendPath:
                 cause=error,
             ) from error
         items = list(iterator)
-        receipts = self._append_all(items)
+        receipts = self._append_all(items, minted=False)
+        durable = sum(1 for r in receipts if not r.deduplicated)
+        return AppendResult(tuple(receipts), durability_status=self._status, durable_count=durable)
+
+    def append_many_minted(self, records: Sequence[Any]) -> AppendResult:
+        """``append_many`` for records whose refs the caller has just minted (see
+        ``append_minted``); repeats within the batch are still recognised."""
+        receipts = self._append_all(list(records), minted=True)
         durable = sum(1 for r in receipts if not r.deduplicated)
         return AppendResult(tuple(receipts), durability_status=self._status, durable_count=durable)
 
@@ -125,7 +145,7 @@ class AppendPath:
             msg, code="record_ref_conflict", details={"record_ref": ref, "index": index}
         )
 
-    def _append_all(self, records: Sequence[Any]) -> list[AppendReceipt]:
+    def _append_all(self, records: Sequence[Any], *, minted: bool) -> list[AppendReceipt]:
         bodies = [self._validated_body(i, record, False) for i, record in enumerate(records)]
         envelopes = [record.envelope for record in records]
         refs = [str(env.record_ref) for env in envelopes]
@@ -133,7 +153,7 @@ class AppendPath:
         with self._lock:
             self._open_for_writes()
             bad_runs = self._missing_runs(set(runs))
-            known = self._existing_many(refs)
+            known = {} if minted else self._existing_many(refs)
             fresh, repeats, rejections = _classify(refs, runs, bodies, bad_runs, known)
             if rejections:
                 head = rejections[0]
@@ -160,10 +180,14 @@ class AppendPath:
                         seq, 0, 0, refs[index], env.record_type, runs[index], status, deduplicated
                     )
                 )
-            if len(self._pending) >= INDEX_AT:
-                self._hand_off()
-            backlog = len(self._handed) > MAX_HANDED
-        if backlog:
+            full = len(self._pending) >= INDEX_AT
+            if full:
+                # Indexed in this thread, as in ``append``: a background indexer
+                # needs the GIL back after every row it inserts, so it crawls while
+                # this thread builds records, and the backlog ends up drained here
+                # anyway after long waits.
+                self._hand_off(wake=False)
+        if full:
             self._drain_quietly()
         return receipts
 

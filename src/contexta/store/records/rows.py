@@ -89,6 +89,29 @@ def _duration_ms(started: str, ended: str) -> float:
     return (timestamp_to_micros(ended) - timestamp_to_micros(started)) / 1000.0
 
 
+_SECOND_STARTS: dict[str, int] = {}
+
+
+def canonical_micros(text: str) -> int:
+    """Epoch microseconds of a canonical timestamp; the append hot path.
+
+    ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` splits into a seconds prefix, cached (records of
+    one second share it), and the digits of the fraction; anything else takes the
+    general parser.
+    """
+    if len(text) == 27 and text[19] == "." and text[26] == "Z":
+        head = text[:19]
+        start = _SECOND_STARTS.get(head)
+        if start is None:
+            if len(_SECOND_STARTS) > 4096:
+                _SECOND_STARTS.clear()
+            start = _SECOND_STARTS[head] = timestamp_to_micros(head + "Z")
+        fraction = text[20:26]
+        if fraction.isdigit():
+            return start + int(fraction)
+    return timestamp_to_micros(text)
+
+
 def _text(ref: Any) -> str | None:
     return None if ref is None else str(ref)
 
@@ -122,10 +145,12 @@ def columns_from_record(record: Any, body: str) -> dict[str, Any]:
     vi, vr, vt = encode_value(value)
     observed_at = env.observed_at
     recorded_at = env.recorded_at
+    recorded_us = canonical_micros(recorded_at)
+    observed_us = recorded_us if observed_at == recorded_at else canonical_micros(observed_at)
     return {
-        "record_ref": str(env.record_ref),
+        "record_ref": env.record_ref._text,
         "record_type": rtype,
-        "run_ref": str(env.run_ref),
+        "run_ref": env.run_ref._text,
         "stage_ref": _text(env.stage_execution_ref),
         "batch_ref": _text(env.batch_execution_ref),
         "sample_ref": _text(env.sample_observation_ref),
@@ -137,9 +162,9 @@ def columns_from_record(record: Any, body: str) -> dict[str, Any]:
         "value_text": vt,
         "step": step,
         "observed_at": observed_at,
-        "observed_us": timestamp_to_micros(observed_at),
+        "observed_us": observed_us,
         "recorded_at": recorded_at,
-        "recorded_us": timestamp_to_micros(recorded_at),
+        "recorded_us": recorded_us,
         "completeness": env.completeness_marker,
         "degradation": env.degradation_marker,
         "producer": env.producer_ref,
