@@ -51,6 +51,7 @@ class AppendPath:
     _handed: deque[tuple[SpoolWriter, Pending]]
     _pending_refs: dict[str, tuple[str, int]]
     _pending_since: float
+    _last_append: float
     _known_runs: set[str]
     detached: bool
 
@@ -295,8 +296,10 @@ class AppendPath:
             end = writer.write(f"S {seq} {body}\n".encode())
         finally:
             counter.unlock()
+        now = time.monotonic()
         if not self._pending:
-            self._pending_since = time.monotonic()
+            self._pending_since = now
+        self._last_append = now
         columns["seq"] = seq
         columns["appended_us"] = time.time_ns() // 1000
         self._pending.append((end, columns))
@@ -321,8 +324,10 @@ class AppendPath:
             end = writer.write("".join(lines).encode("utf-8"))
         finally:
             self._counter.unlock()
+        now = time.monotonic()
         if not self._pending:
-            self._pending_since = time.monotonic()
+            self._pending_since = now
+        self._last_append = now
         now_us = time.time_ns() // 1000
         pending = self._pending
         pending_refs = self._pending_refs

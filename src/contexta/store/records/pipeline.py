@@ -1,7 +1,8 @@
 """Moving appended records from ``RecordStore``'s memory into the database.
 
-Appended columns wait in ``_pending`` until 1,000 accumulate, 0.2 s pass (the
-background step of ``indexer.py``), a read needs them, or the store closes.
+Appended columns wait in ``_pending`` until 1,000 accumulate (indexed by the appending
+thread), appends pause for 0.2 s or the oldest waited 2 s (the background step of
+``indexer.py``), a read needs them, or the store closes.
 They are then handed off, oldest first, as ``(spool writer, rows)`` batches and
 indexed strictly in spool order under ``_index_lock``: each batch records how
 far its spool is indexed, so a crash never indexes a line twice or skips one.
@@ -32,6 +33,8 @@ __all__ = ["IndexPipeline"]
 _log = logging.getLogger(__name__)
 _ROTATE_BYTES = 64 * 1024 * 1024
 _ORPHAN_SCAN_EVERY_S = 1.0
+#: Longest a record waits unindexed while its process keeps appending.
+MAX_LAG_S = 2.0
 
 
 class IndexPipeline:
@@ -46,6 +49,7 @@ class IndexPipeline:
     _handed: deque[tuple[SpoolWriter, Pending]]
     _pending_refs: dict[str, tuple[str, int]]
     _pending_since: float
+    _last_append: float
     _last_orphan_scan: float
 
     if TYPE_CHECKING:  # provided by the lifecycle part of ``RecordStore``
@@ -100,10 +104,19 @@ class IndexPipeline:
             _log.warning("indexing records failed; they stay safe in the spool", exc_info=True)
 
     def _index_if_due(self, age_s: float) -> None:
-        """Background step: hand off records older than ``age_s`` and index what is queued."""
+        """Background step: index pending records once appends pause for ``age_s``.
+
+        While this process keeps appending, the background thread stays out of the way:
+        every row it inserts needs the GIL back from the busy thread, so its write
+        transaction crawls and the capture thread's own writes queue behind it. Such
+        records are indexed at 1,000 pending, before reads, at close, or at the latest
+        ``MAX_LAG_S`` after they were appended.
+        """
         if self._pending and self._lock.acquire(blocking=False):
             try:
-                if self._pending and time.monotonic() - self._pending_since >= age_s:
+                now = time.monotonic()
+                idle = now - self._last_append >= age_s
+                if self._pending and (idle or now - self._pending_since >= MAX_LAG_S):
                     self._hand_off()
             finally:
                 self._lock.release()

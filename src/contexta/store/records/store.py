@@ -103,6 +103,7 @@ class RecordStore(AppendPath, IndexPipeline, ReadPath, SnapshotReads):
         # (body, sequence) of every appended record not yet committed to the database.
         self._pending_refs: dict[str, tuple[str, int]] = {}
         self._pending_since = 0.0
+        self._last_append = 0.0
         self._known_runs: set[str] = set()
         self._opened = False
         self._last_orphan_scan = 0.0
