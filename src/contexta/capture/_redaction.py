@@ -61,7 +61,16 @@ class Redactor:
             return values
         if not isinstance(values, Mapping):
             return values  # the model rejects it with a proper error
+        if type(values) is dict and self._flat_and_clean(values):
+            return values  # tags, usually: nothing to mask, no copy needed
         return self._walk(values)  # type: ignore[no-any-return]
+
+    def _flat_and_clean(self, values: dict[Any, Any]) -> bool:
+        is_secret = self.is_secret
+        for key, item in values.items():
+            if type(item) not in _SCALARS or type(key) is not str or is_secret(key):
+                return False
+        return True
 
     def _walk(self, value: Any) -> Any:
         if isinstance(value, Mapping):

@@ -21,6 +21,7 @@ from contexta.contract.metric_values import metric_value_to_json
 
 __all__ = [
     "ContractModel",
+    "canonical_mapping_json",
     "check_extensions",
     "check_schema_version",
     "encode_sorted",
@@ -107,10 +108,15 @@ def _thaw_mapping(value: FrozenMapping) -> dict[str, Any]:
 
 
 def _json_mapping(value: FrozenMapping) -> str:
-    if not value._data:
-        return "{}"
-    return encode_trusted(_thaw_mapping(value))
+    """Canonical JSON of a frozen mapping, computed once per mapping."""
+    text = value._text
+    if text is None:
+        text = encode_trusted(_thaw_mapping(value)) if value._data else "{}"
+        object.__setattr__(value, "_text", text)
+    return text
 
+
+canonical_mapping_json = _json_mapping
 
 _quote: Callable[[str], str] = (
     getattr(_json_encoder, "c_encode_basestring", None) or _json_encoder.py_encode_basestring

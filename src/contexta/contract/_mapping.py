@@ -15,15 +15,17 @@ __all__ = ["EMPTY_MAPPING", "FrozenMapping"]
 class FrozenMapping(Mapping[str, Any]):
     """Read-only ``str``-keyed mapping whose iteration order is sorted by key."""
 
-    __slots__ = ("_data", "_json")
+    __slots__ = ("_data", "_json", "_text")
 
     _data: dict[str, Any]
     _json: bool
+    _text: str | None  # canonical JSON, cached by the serializer (it is asked twice per record)
 
     def __init__(self, data: Mapping[str, Any] | None = None) -> None:
         items = sorted(dict(data or {}).items())
         object.__setattr__(self, "_data", dict(items))
         object.__setattr__(self, "_json", False)
+        object.__setattr__(self, "_text", None)
 
     @classmethod
     def _trusted(cls, data: dict[str, Any], json_checked: bool) -> FrozenMapping:
@@ -31,6 +33,7 @@ class FrozenMapping(Mapping[str, Any]):
         obj = object.__new__(cls)
         object.__setattr__(obj, "_data", data)
         object.__setattr__(obj, "_json", json_checked)
+        object.__setattr__(obj, "_text", None)
         return obj
 
     def __setattr__(self, name: str, value: object) -> None:

@@ -12,6 +12,7 @@ import json
 import math
 from typing import Any, NamedTuple
 
+from contexta.contract._base import canonical_mapping_json
 from contexta.contract.timestamps import timestamp_to_micros
 
 __all__ = [
@@ -130,9 +131,7 @@ def columns_from_record(record: Any, body: str) -> dict[str, Any]:
         value = payload.value
         step = payload.step
         if payload.tags:
-            tags = json.dumps(
-                dict(payload.tags), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-            )
+            tags = canonical_mapping_json(payload.tags)  # the text the body holds
     elif rtype == "event":
         key = payload.event_key
         severity = payload.level
