@@ -137,18 +137,32 @@ def freeze_str_mapping(
     if not value:
         return EMPTY_MAPPING
     items = []
+    clean_keys, clean_values = _CLEAN_TAG_KEYS, _CLEAN_TAG_VALUES
     for key, item in value.items():
-        if not isinstance(key, str) or not key or key.isspace() or len(key) > 255:
-            fail(code, f"{field} key", key, "non-blank str keys of at most 255 characters")
-        if _CC_OR_SURROGATE.search(key) is not None:
-            fail(code, f"{field} key", key, "keys without control characters")
-        if not isinstance(item, str) or len(item) > max_value_len:
-            fail(code, f"{field}.{key}", item, f"a str of at most {max_value_len} characters")
-        if _NUL_OR_SURROGATE.search(item) is not None:
-            fail(code, f"{field}.{key}", item, "text without NUL or lone surrogates")
+        if type(key) is not str or key not in clean_keys:
+            if not isinstance(key, str) or not key or key.isspace() or len(key) > 255:
+                fail(code, f"{field} key", key, "non-blank str keys of at most 255 characters")
+            if _CC_OR_SURROGATE.search(key) is not None:
+                fail(code, f"{field} key", key, "keys without control characters")
+            if type(key) is str and len(clean_keys) < _CLEAN_LIMIT:
+                clean_keys.add(key)
+        if type(item) is not str or len(item) > max_value_len or item not in clean_values:
+            if not isinstance(item, str) or len(item) > max_value_len:
+                fail(code, f"{field}.{key}", item, f"a str of at most {max_value_len} characters")
+            if _NUL_OR_SURROGATE.search(item) is not None:
+                fail(code, f"{field}.{key}", item, "text without NUL or lone surrogates")
+            if type(item) is str and len(item) <= 255 and len(clean_values) < _CLEAN_LIMIT:
+                clean_values.add(item)
         items.append((str(key), str(item)))
     items.sort()
     return FrozenMapping._trusted(dict(items), False)
+
+
+# Tag keys and values repeat across records (``dq.stat`` -> ``null_rate``, ...): strings
+# that passed the checks once skip the regular expressions afterwards.
+_CLEAN_LIMIT = 8192
+_CLEAN_TAG_KEYS: set[str] = set()
+_CLEAN_TAG_VALUES: set[str] = set()
 
 
 def non_finite_to_text(value: float) -> str:
