@@ -10,7 +10,13 @@ Measures, in one run on rows of the same shape:
   (c) ``stage.emit_metrics`` with 1,000 ``MetricEmission`` items per call.
 Targets: (b) >= 25 % of (a), (c) >= 50 % of (a).
 
-usage: python bench/capture.py [--records N] [--profile]
+Each phase runs ``--repeat`` times, interleaved (a, b, c, a, b, c, ...), each on a fresh
+workspace, and the best run of each is compared: on a shared machine the best run is the
+one least disturbed. Rates are given by wall clock and by CPU time of this process (all
+threads), which other processes disturb much less. Every capture phase ends with its
+records indexed in SQLite (``flush``), like the baseline's rows.
+
+usage: python bench/capture.py [--records N] [--repeat N] [--profile]
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +63,25 @@ def sample_records(n: int, root: Path) -> list[object]:
     return records
 
 
-def baseline(n: int, tmp: Path) -> float:
+@dataclass
+class Clock:
+    """Wall and CPU seconds of one timed block."""
+
+    wall: float = 0.0
+    cpu: float = 0.0
+
+    def __enter__(self) -> Clock:
+        self._start = (time.perf_counter(), time.process_time())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall += time.perf_counter() - self._start[0]
+        self.cpu += time.process_time() - self._start[1]
+
+
+def baseline(n: int, tmp: Path) -> Clock:
     path = tmp / "baseline.sqlite3"
+    tmp.mkdir(parents=True, exist_ok=True)
     engine = create_engine(f"sqlite:///{path}")
     schema.records.create(engine)
     engine.dispose()
@@ -72,13 +96,12 @@ def baseline(n: int, tmp: Path) -> float:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     sql = f"INSERT INTO records ({','.join(names)}) VALUES ({','.join('?' * len(names))})"
-    start = time.perf_counter()
-    conn.execute("BEGIN")
-    conn.executemany(sql, rows)
-    conn.execute("COMMIT")
-    elapsed = time.perf_counter() - start
+    with Clock() as clock:
+        conn.execute("BEGIN")
+        conn.executemany(sql, rows)
+        conn.execute("COMMIT")
     conn.close()
-    return n / elapsed
+    return clock
 
 
 def _profiler() -> Any:
@@ -94,81 +117,99 @@ def _profiler() -> Any:
     return cProfile.Profile()
 
 
-def one_at_a_time(n: int, tmp: Path, profile: bool, rounds: int = 20) -> tuple[float, float]:
-    """Rates of ``stage.metric()`` and of the store API with the same records.
+def one_at_a_time(n: int, tmp: Path, profiler: Any = None, rounds: int = 20
+                  ) -> tuple[Clock, Clock]:
+    """``stage.metric()`` and, alternating with it, the store API on the same records.
 
-    The two loops alternate in rounds on two workspaces, so a busy machine
-    slows both alike and their difference is the capture layer's own cost.
+    The two loops alternate in rounds on two workspaces, so a busy machine slows both
+    alike and their difference is the capture layer's own cost.
     """
     capture_ctx, capture_run, stage = open_stage(tmp / "one")
     store_ctx, store_run, store_stage = open_stage(tmp / "store")
     metric, factory = stage.metric, store_stage._factory
     append = store_ctx.record_store.append
-    profiler = _profiler() if profile else None
-    spent = {"capture": 0.0, "store": 0.0}
+    spent = {"capture": Clock(), "store": Clock()}
     per_round = n // rounds
     for first in range(0, per_round * rounds, per_round):
-        start = time.perf_counter()
-        for i in range(first, first + per_round):
-            append(factory.metric(f"m{i % 20}", float(i), "float", step=i, unit=None,
-                                  aggregation_scope="step", tags=None,
-                                  summary_basis="raw_observation"))
-        spent["store"] += time.perf_counter() - start
+        with spent["store"]:
+            for i in range(first, first + per_round):
+                append(factory.metric(f"m{i % 20}", float(i), "float", step=i, unit=None,
+                                      aggregation_scope="step", tags=None,
+                                      summary_basis="raw_observation"))
         if profiler:
             profiler.enable()
-        start = time.perf_counter()
-        for i in range(first, first + per_round):
-            metric(f"m{i % 20}", float(i), step=i)
-        spent["capture"] += time.perf_counter() - start
+        with spent["capture"]:
+            for i in range(first, first + per_round):
+                metric(f"m{i % 20}", float(i), step=i)
         if profiler:
             profiler.disable()
     for ctx, run in ((capture_ctx, capture_run), (store_ctx, store_run)):
-        start = time.perf_counter()
-        ctx.record_store.flush()
-        spent["capture" if ctx is capture_ctx else "store"] += time.perf_counter() - start
+        with spent["capture" if ctx is capture_ctx else "store"]:
+            ctx.record_store.flush()
         run.close()
         assert ctx.record_store.count_records(run.ref) == per_round * rounds
         ctx.close()
-    if profiler:
-        profiler.print_stats("tottime")
-    done = per_round * rounds
-    return done / spent["capture"], done / spent["store"]
+    return spent["capture"], spent["store"]
 
 
-def batched(n: int, tmp: Path, size: int = 1000) -> float:
+def batched(n: int, tmp: Path, size: int = 1000) -> Clock:
     ctx, run, stage = open_stage(tmp / "many")
-    start = time.perf_counter()
-    for first in range(0, n, size):
-        stage.emit_metrics([MetricEmission(f"m{i % 20}", float(i), step=i)
-                            for i in range(first, min(n, first + size))])
-    ctx.record_store.flush()
-    elapsed = time.perf_counter() - start
+    with Clock() as clock:
+        for first in range(0, n, size):
+            stage.emit_metrics([MetricEmission(f"m{i % 20}", float(i), step=i)
+                                for i in range(first, min(n, first + size))])
+        ctx.record_store.flush()
     run.close()
     stored = ctx.record_store.count_records(run.ref)
     ctx.close()
     assert stored == n, stored
-    return n / elapsed
+    return clock
+
+
+LABELS = {
+    "a": ("(a) raw executemany baseline ", ""),
+    "store": ("    record_store.append       ", "same records, no capture layer"),
+    "b": ("(b) stage.metric() one by one", "target 25%"),
+    "c": ("(c) emit_metrics x1000       ", "target 50%"),
+}
+
+
+def report(n: int, runs: dict[str, list[Clock]]) -> None:
+    best = {name: (n / min(c.wall for c in clocks), n / min(c.cpu for c in clocks))
+            for name, clocks in runs.items()}
+    base_wall, base_cpu = best["a"]
+    print(f"records per phase {n}, best of {len(runs['a'])} interleaved runs; records/s")
+    print(f"{'':29s} {'wall':>9s} {'of (a)':>7s} {'cpu':>9s} {'of (a)':>7s}")
+    for name in ("a", "store", "b", "c"):
+        wall, cpu = best[name]
+        label, target = LABELS[name]
+        print(f"{label} {wall:9.0f} {wall / base_wall:7.1%} {cpu:9.0f} {cpu / base_cpu:7.1%}"
+              f"  {target}")
+    for name, clocks in runs.items():
+        walls = " ".join(f"{n / c.wall:.0f}" for c in clocks)
+        print(f"    every run of ({name}): wall {walls}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=50_000)
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="profile phase (b)")
     args = parser.parse_args()
     n = args.records
-    with tempfile.TemporaryDirectory() as name:
-        tmp = Path(name)
-        base = baseline(n, tmp)
-        one, direct = one_at_a_time(n, tmp, args.profile)
-        many = batched(n, tmp)
-    print(f"records per phase              {n}")
-    print(f"(a) raw executemany baseline   {base:10.0f} rows/s")
-    print(f"    record_store.append        {direct:10.0f} rec/s  = {direct / base:6.1%} "
-          "of baseline (same records, no capture layer)")
-    print(f"(b) stage.metric() one by one  {one:10.0f} rec/s  = {one / base:6.1%} of baseline "
-          f"(target 25%); capture layer adds {1e6 / one - 1e6 / direct:.1f} us per call")
-    print(f"(c) emit_metrics x1000         {many:10.0f} rec/s  = {many / base:6.1%} of baseline "
-          "(target 50%)")
+    profiler = _profiler() if args.profile else None
+    runs: dict[str, list[Clock]] = {"a": [], "store": [], "b": [], "c": []}
+    for rep in range(args.repeat):
+        with tempfile.TemporaryDirectory() as name:
+            tmp = Path(name)
+            runs["a"].append(baseline(n, tmp / f"a{rep}"))
+            capture, store = one_at_a_time(n, tmp / f"b{rep}", profiler)
+            runs["b"].append(capture)
+            runs["store"].append(store)
+            runs["c"].append(batched(n, tmp / f"c{rep}"))
+    report(n, runs)
+    if profiler:
+        profiler.print_stats("tottime")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ PUBLIC_API = {
     "append": "(self, record: 'Any') -> 'AppendResult'",
     "append_many": "(self, records: 'Iterable[Any]') -> 'AppendResult'",
     "append_minted": "(self, record: 'Any') -> 'AppendResult'",
-    "append_many_minted": "(self, records: 'Sequence[Any]') -> 'AppendResult'",
+    "append_many_minted": "(self, records: 'Sequence[Any]') -> 'int'",
     "check_integrity": "(self) -> 'IntegrityReport'",
     "close": "(self) -> 'None'",
     "count_records": "(self, run_ref: 'object' = None) -> 'int'",

@@ -124,6 +124,7 @@ class Emitter:
         factory = self._require_factory()
         records = []
         markers: set[int] = set()
+        now = utc_now_text()  # one call, one instant (contract §8.4: observed = recorded = now)
         for index, item in enumerate(coerce_items(items, MetricEmission)):
             coerced = coerce_metric_value(item.value)
             if coerced is None:
@@ -143,7 +144,7 @@ class Emitter:
             records.append(factory.metric(
                 item.key, coerced[0], coerced[1], step=item.step, unit=item.unit,
                 aggregation_scope=item.aggregation_scope, tags=tags,
-                summary_basis=item.summary_basis))
+                summary_basis=item.summary_basis, now=now))
         return self._store_batch(records, markers)
 
     def _store_batch(self: Scope, records: list[Any],

@@ -177,11 +177,12 @@ class RecordFactory:
 
     def metric(self, key: str, value: int | float, value_type: str, *, step: int | None,
                unit: str | None, aggregation_scope: str, tags: Mapping[str, str] | None,
-               summary_basis: str | None) -> MetricRecord:
+               summary_basis: str | None, now: str | None = None) -> MetricRecord:
+        """A metric record; ``now`` lets one batch call stamp all its items alike."""
         payload = MetricPayload(metric_key=key, value=value, value_type=value_type, unit=unit,
                                 aggregation_scope=aggregation_scope, tags=tags,
                                 summary_basis=summary_basis, step=step)
-        return _trusted_metric(self.envelope("metric", utc_now_text()), payload)
+        return _trusted_metric(self.envelope("metric", now or utc_now_text()), payload)
 
     def event(self, key: str, message: str, level: str,
               attributes: Mapping[str, Any] | None) -> StructuredEventRecord:

@@ -110,9 +110,16 @@ def check_key(value: object, field: str, code: str = "record_invalid_key") -> st
 
 
 def check_token(value: object, field: str, code: str = "context_invalid_string") -> str:
+    if type(value) is str and value in _GOOD_TOKENS:
+        return value
     if isinstance(value, str) and len(value) <= 64 and _TOKEN_RE.fullmatch(value) is not None:
+        if type(value) is str and len(_GOOD_TOKENS) < 4096:
+            _GOOD_TOKENS.add(value)
         return str(value)
     fail(code, field, value, _ALLOWED_TOKEN)
+
+
+_GOOD_TOKENS: set[str] = set()  # tokens repeat (summary_basis on every metric)
 
 
 def check_component(value: object, field: str, code: str = "context_invalid_name") -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select
 
 from contexta.contract import to_json
 from contexta.errors import ContextaError, ValidationError, truncate_value
+from contexta.store.records.batch_classify import classify as _classify
 from contexta.store.records.codec import RECORD_CLASSES
 from contexta.store.records.errors import RecordConflictError, RecordNotFoundError
 from contexta.store.records.models import AppendReceipt, AppendResult, DurabilityStatus
@@ -97,10 +98,10 @@ class AppendPath:
             seq = self._write_spool_one(columns, body)
             full = len(self._pending) >= INDEX_AT
             if full:
-                # Indexed right here: handing single appends to the background
-                # thread makes both fight over the GIL at every syscall.
                 self._hand_off(wake=False)
         if full:
+            # Indexed by this thread: the background thread would need the GIL back
+            # from this busy one after every statement it runs (see pipeline.py).
             self._drain_quietly()
         receipt = AppendReceipt(seq, 0, 0, ref, env.record_type, run_ref, self._status, False)
         return AppendResult((receipt,), durability_status=self._status, durable_count=1)
@@ -130,12 +131,30 @@ class AppendPath:
         durable = sum(1 for r in receipts if not r.deduplicated)
         return AppendResult(tuple(receipts), durability_status=self._status, durable_count=durable)
 
-    def append_many_minted(self, records: Sequence[Any]) -> AppendResult:
+    def append_many_minted(self, records: Sequence[Any]) -> int:
         """``append_many`` for records whose refs the caller has just minted (see
-        ``append_minted``); repeats within the batch are still recognised."""
+        ``append_minted``); returns how many were written.
+
+        Capture ignores receipts, so none are built; a batch repeating a ref or naming
+        an unknown run takes the general path (deduplication, rejections).
+        """
+        refs = {record.envelope.record_ref._text for record in records}
+        runs = {record.envelope.run_ref._text for record in records}
+        if len(refs) == len(records) and runs <= self._known_runs:
+            bodies = [self._validated_body(i, record, False) for i, record in enumerate(records)]
+            with self._lock:
+                if self._writer is None:
+                    self._open_for_writes()
+                if records:
+                    self._write_spool(records, bodies, range(len(records)))
+                full = len(self._pending) >= INDEX_AT
+                if full:
+                    self._hand_off(wake=False)
+            if full:
+                self._drain_quietly()
+            return len(records)
         receipts = self._append_all(list(records), minted=True)
-        durable = sum(1 for r in receipts if not r.deduplicated)
-        return AppendResult(tuple(receipts), durability_status=self._status, durable_count=durable)
+        return sum(1 for r in receipts if not r.deduplicated)
 
     def _raise_conflict(self, ref: str, index: int) -> None:
         msg = (
@@ -183,12 +202,10 @@ class AppendPath:
                 )
             full = len(self._pending) >= INDEX_AT
             if full:
-                # Indexed in this thread, as in ``append``: a background indexer
-                # needs the GIL back after every row it inserts, so it crawls while
-                # this thread builds records, and the backlog ends up drained here
-                # anyway after long waits.
                 self._hand_off(wake=False)
         if full:
+            # Indexed by this thread: the background thread would need the GIL back
+            # from this busy one after every statement it runs (see pipeline.py).
             self._drain_quietly()
         return receipts
 
@@ -339,52 +356,6 @@ class AppendPath:
             pending.append((end, columns))
             pending_refs[columns["record_ref"]] = (body, first + n)
         return list(range(first, first + count))
-
-
-def _classify(
-    refs: Sequence[str],
-    runs: Sequence[str],
-    bodies: Sequence[str],
-    bad_runs: dict[str, ContextaError],
-    known: dict[str, tuple[str, int]],
-) -> tuple[list[int], dict[int, tuple[int, bool]], list[dict[str, Any]]]:
-    """Sort a batch into new items, repeats and rejections (without writing anything).
-
-    Returns ``(fresh, repeats, rejections)``: indexes written now; index -> (sequence or
-    index of its first occurrence, whether that is a stored sequence); rejection entries.
-    """
-    fresh: list[int] = []
-    first_new: dict[str, int] = {}  # ref -> index of its first new occurrence
-    repeats: dict[int, tuple[int, bool]] = {}
-    rejections: list[dict[str, Any]] = []
-    for index, ref in enumerate(refs):
-        error = bad_runs.get(runs[index])
-        if error is not None:
-            rejections.append({"index": index, "code": error.code, "message": error.message})
-            continue
-        prior = known.get(ref)
-        first = first_new.get(ref)
-        if prior is None and first is None:
-            first_new[ref] = index
-            fresh.append(index)
-            continue
-        if prior is not None:
-            body, repeat = prior[0], (prior[1], True)
-        else:
-            assert first is not None
-            body, repeat = bodies[first], (first, False)
-        if body != bodies[index]:
-            rejections.append(
-                {
-                    "index": index,
-                    "code": "record_ref_conflict",
-                    "message": f"record_ref {ref!r} already holds a different record; a "
-                    "record ref is bound to one content forever (append it under a new ref)",
-                }
-            )
-            continue
-        repeats[index] = repeat
-    return fresh, repeats, rejections
 
 
 def _refs_statement() -> Any:

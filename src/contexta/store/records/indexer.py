@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
+from contexta.store.records.bulk_insert import SqliteBulkInsert
 from contexta.store.sql import schema
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 _CHUNK = 500
+_SQLITE_BULK = SqliteBulkInsert(schema.records.name, [c.name for c in schema.records.columns])
 
 
 def _now_us() -> int:
@@ -67,9 +69,12 @@ def insert_rows(db: Database, conn: Connection, rows: Sequence[dict[str, Any]]) 
     ``record_ref_conflict`` (kept aside), and a row whose ref is absent collided
     on its sequence number and is re-numbered rather than lost.
     """
-    stmt = db.hot_statement("insert_record_ignore", lambda: _insert_statement(db))
-    values = operator.itemgetter(*stmt.names)
-    inserted = _executemany_count(conn, stmt, map(values, rows))
+    if db.backend.name == "sqlite":
+        inserted = _SQLITE_BULK.insert(conn.connection.driver_connection, rows)  # type: ignore[arg-type]
+    else:
+        stmt = db.hot_statement("insert_record_ignore", lambda: _insert_statement(db))
+        values = operator.itemgetter(*stmt.names)
+        inserted = _executemany_count(conn, stmt, map(values, rows))
     if inserted == len(rows):
         return inserted
     records = schema.records

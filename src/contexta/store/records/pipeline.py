@@ -33,8 +33,29 @@ __all__ = ["IndexPipeline"]
 _log = logging.getLogger(__name__)
 _ROTATE_BYTES = 64 * 1024 * 1024
 _ORPHAN_SCAN_EVERY_S = 1.0
+_TRANSACTION_ROWS = 1000
 #: Longest a record waits unindexed while its process keeps appending.
 MAX_LAG_S = 2.0
+
+
+def _transactions(batch: Pending) -> list[Pending]:
+    """``batch`` cut into parts of about ``_TRANSACTION_ROWS`` rows, at spool entry ends.
+
+    Short transactions keep the capture thread's metadata puts from queueing long behind
+    the indexer. A part never splits an ``append_many`` entry (its rows share one end
+    offset): progress is recorded per part, so a part must hold whole entries.
+    """
+    parts: list[Pending] = []
+    start = 0
+    total = len(batch)
+    while start < total:
+        stop = min(start + _TRANSACTION_ROWS, total)
+        last_end = batch[stop - 1][0]
+        while stop < total and batch[stop][0] == last_end:
+            stop += 1
+        parts.append(batch[start:stop])
+        start = stop
+    return parts
 
 
 class IndexPipeline:
@@ -80,12 +101,13 @@ class IndexPipeline:
                     if not self._handed:
                         return
                     writer, batch = self._handed[0]
-                with self._db.write("indexing appended records") as conn:
-                    done = indexer.read_progress(conn, writer.name)
-                    rows = [columns for end, columns in batch if end > done]
-                    if rows:
-                        indexer.insert_rows(self._db, conn, rows)
-                    indexer.write_progress(conn, writer.name, batch[-1][0])
+                for part in _transactions(batch):
+                    with self._db.write("indexing appended records") as conn:
+                        done = indexer.read_progress(conn, writer.name)
+                        rows = [columns for end, columns in part if end > done]
+                        if rows:
+                            indexer.insert_rows(self._db, conn, rows)
+                        indexer.write_progress(conn, writer.name, part[-1][0])
                 with self._lock:
                     self._handed.popleft()
                     refs = self._pending_refs
