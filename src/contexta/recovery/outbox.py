@@ -323,6 +323,7 @@ def _run_replay(
     dead: list[dict[str, Any]] = []
     keep: list[dict[str, Any]] = []
     acknowledged = 0
+    retried = False
     with outbox.locked():
         entries, broken = outbox.read_entries()
         for line in broken:  # torn lines are kept aside, never deleted
@@ -349,6 +350,8 @@ def _run_replay(
                         keep.append(entry)
                     continue
                 entry = {**entry, "attempts": attempts, "last_error": detail}
+                retried = True  # the attempt count must reach the file, or no entry ever
+                #                 gets to dead_letter_after_failures across replays
                 if dead_letter_after_failures is not None and (
                         attempts >= dead_letter_after_failures):
                     dead.append(entry)
@@ -363,7 +366,7 @@ def _run_replay(
                 stores.close()
         for entry in dead:
             outbox._append(outbox.root / _DEAD, json.dumps(entry, sort_keys=True) + "\n")
-        if broken or len(keep) != len(entries):
+        if broken or retried or len(keep) != len(entries):
             outbox.rewrite(keep)
     pending = sum(1 for entry in keep if entry.get("target", WORKSPACE_TARGET) == wanted)
     if not acknowledge_successes:

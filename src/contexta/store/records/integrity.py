@@ -276,7 +276,10 @@ def replay(
     chosen = _mode(mode)
     records = tuple(iter_replay(store, scan_filter, mode=chosen))
     gaps = tuple(_gaps(store))
-    state = IntegrityState.DEGRADED if gaps else IntegrityState.HEALTHY
+    if any(gap.code == "unreadable_record" for gap in gaps):
+        state = IntegrityState.CORRUPTED  # some data cannot be read (contract §4.4)
+    else:
+        state = IntegrityState.DEGRADED if gaps else IntegrityState.HEALTHY
     return ReplayResult(records, len(records), chosen, tuple(g.message for g in gaps), gaps, state)
 
 

@@ -54,11 +54,17 @@ def run_group() -> None:
     """Run-level commands (aliases: runs, diagnostics)."""
 
 
+@cli.group("recover")
+def recover_group() -> None:
+    """Put spooled captures into the stores; replay the record plane."""
+
+
 def _register_commands() -> None:
-    from contexta.surfaces.cli import commands_quality, commands_runs
+    from contexta.surfaces.cli import commands_quality, commands_recover, commands_runs
 
     commands_runs.register(cli, run_group)
     commands_quality.register(cli)
+    commands_recover.register(recover_group)
 
 
 _register_commands()
