@@ -104,6 +104,8 @@ class DiagnosticsService:
         by_code["schema_change"] = quality.schema_change()
         by_code["null_rate_spike"] = quality.null_rate_spike()
         by_code["zero_collapse"] = quality.zero_collapse()
+        # Read-time checks' row-count drops: stored ones are degraded records too.
+        by_code["degraded_record"] += quality.deferred_degraded_records()
         by_code["missing_expected_stage"] = life.missing_expected_stage(inp)
         issues: list[DiagnosticsIssue] = []
         for code in DIAGNOSTIC_CODES:

@@ -6,10 +6,17 @@
 statistic metrics and schema events, so hand-written data is covered; when both flag the same
 (code, dataset and column, or metric), only the finding is reported. Their "value" is the
 representative value of §5.7 (``comparison.metric_selection``).
+
+Profiles the layer recorded with ``checks=False`` have no stored findings; the layer's own
+rules judge them here (``contexta.quality.deferred``, imported lazily: interpret sits above
+quality only for this), so they report what capture-time checks would have recorded
+instead of the generic computed rules, which neither know the layer's thresholds nor leave
+broken nights out of the baseline.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Mapping
@@ -31,6 +38,10 @@ if TYPE_CHECKING:
     from contexta.interpret.facts import MetricSummary
 
 __all__ = ["QualityRules", "anomalous_metric", "is_null_rate_metric"]
+
+_LOG = logging.getLogger(__name__)
+_DEFERRED_KEY = "dq.deferred"
+_DEFERRED_SOURCE = "deferred_check"
 
 _FINDING_DETAIL_KEYS = {
     "schema_change": ("dataset", "added", "removed", "type_changed", "baseline_run_id"),
@@ -66,6 +77,38 @@ def _judged_by_layer(tags: Mapping[str, str]) -> bool:
 def _checked_by_layer(attributes: Any) -> bool:
     """A schema event the quality layer already compared with its own, cleaner history."""
     return isinstance(attributes, Mapping) and attributes.get("checked_by") == "contexta.quality"
+
+
+def _last_component(ref: str | None) -> str | None:
+    return None if ref is None else ref.partition(":")[2].rsplit(".", 1)[-1]
+
+
+def _deferred_profiles(inp: DiagnosisInput) -> tuple[Any, ...] | None:
+    """The quality layer's read-time verdicts on this run (``None``: unavailable)."""
+    run_ref = str(inp.run.run_ref)
+    key = (_DEFERRED_KEY, run_ref)
+    cached = inp.state.extras.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    repo = inp.state.repository
+    metadata_store = getattr(repo, "metadata_store", None)
+    record_store = getattr(repo, "record_store", None)
+    if metadata_store is None or record_store is None:
+        return None  # a repository without stores (tests' in-memory fake): computed rules
+    try:
+        from contexta.quality.deferred import DEFERRED_CHECKS
+
+        profiles = DEFERRED_CHECKS.profiles(metadata_store, record_store, run_ref)
+    except Exception as exc:  # diagnose_run never fails because of a rule
+        _LOG.warning(
+            "read-time data-quality checks of %s failed, the computed rules are used: %s",
+            run_ref,
+            exc,
+            exc_info=True,
+        )
+        return None
+    inp.state.extras[key] = profiles
+    return profiles
 
 
 def _finite(value: Any) -> bool:
@@ -146,8 +189,11 @@ class QualityRules:
         self._claimed: set[tuple[str, ...]] = set()
         self._maps: list[Mapping[str, float]] | None = None
         self._findings: dict[str, list[Finding]] = {code: [] for code in _FINDING_DETAIL_KEYS}
+        self._deferred_events: set[str] = set()
+        self._deferred_degraded: list[Finding] = []
         if self.enabled:
             self._collect_findings()
+            self._collect_deferred()
 
     def _collect_findings(self) -> None:
         records = self.inp.bundle.snapshot.records
@@ -182,6 +228,106 @@ class QualityRules:
                 self._claimed.add((code, "dataset", str(dataset), str(column)))
             if attributes.get("metric_key") is not None:
                 self._claimed.add((code, "metric", str(attributes["metric_key"])))
+
+    def _collect_deferred(self) -> None:
+        """Findings of this run's unchecked profiles, judged now as capture would have."""
+        records = self.inp.bundle.snapshot.records
+        rows = self.inp.bundle.rows
+        schema_rows: dict[tuple[str | None, str | None, str], Any] = {}
+        for index, row in enumerate(rows):
+            if row.record_type != "event" or not row.key.endswith(".schema"):
+                continue
+            attributes = records[index].payload.get("attributes")
+            if not isinstance(attributes, Mapping) or _checked_by_layer(attributes):
+                continue
+            dataset = attributes.get("dataset")
+            if isinstance(dataset, str):
+                where = (_last_component(row.stage_ref), _last_component(row.batch_ref), dataset)
+                schema_rows[where] = row
+        if not schema_rows:
+            return
+        profiles = _deferred_profiles(self.inp)
+        if not profiles:
+            return
+        metrics: dict[tuple[str | None, str | None, str], Any] | None = None
+        for profile in profiles:
+            schema_row = schema_rows.get((profile.stage, profile.batch, profile.dataset))
+            if schema_row is None or profile.error is not None:
+                continue  # not judged: the computed rules stay in charge
+            self._deferred_events.add(schema_row.record_ref)
+            for finding in profile.findings:
+                metric = finding.attributes.get("metric")
+                subject = schema_row
+                if isinstance(metric, str):
+                    if metrics is None:
+                        metrics = {
+                            (_last_component(r.stage_ref), _last_component(r.batch_ref), r.key): r
+                            for r in rows
+                            if r.record_type == "metric"
+                        }
+                    subject = metrics.get((profile.stage, profile.batch, metric), schema_row)
+                self._add_deferred(finding, schema_row, subject)
+
+    def _add_deferred(self, finding: Any, schema_row: Any, subject: Any) -> None:
+        attributes = finding.attributes
+        link = EvidenceLink("record", subject.record_ref, f"{subject.record_type}:{subject.key}")
+        code = DQ_FINDING_CODES.get(finding.issue_key)
+        if code is None:  # e.g. dq.row_count_drop: a degraded record when stored
+            details = {
+                "record_type": "degraded",
+                "degradation_marker": "partial_failure",
+                "stage_id": schema_row.stage_ref,
+                "batch_id": schema_row.batch_ref,
+                "category": "verification",
+                "payload_severity": finding.severity,
+                "summary": finding.summary,
+                "source": _DEFERRED_SOURCE,
+                "evidence": dict(attributes),
+            }
+            text = f"degraded record detected for {finding.issue_key}: {finding.summary}"
+            self._deferred_degraded.append(
+                make_issue(
+                    schema_row.sequence,
+                    finding.severity,
+                    "degraded_record",
+                    text,
+                    details,
+                    subject.record_ref,
+                    link,
+                )
+            )
+            return
+        details = {key: attributes.get(key) for key in _FINDING_DETAIL_KEYS[code]}
+        if "metric_key" in details and details["metric_key"] is None:
+            details["metric_key"] = attributes.get("metric")
+        details["record_id"] = subject.record_ref
+        details["source"] = _DEFERRED_SOURCE
+        details["evidence"] = dict(attributes)
+        self._findings[code].append(
+            make_issue(
+                schema_row.sequence,
+                finding.severity,
+                code,
+                finding.summary,
+                details,
+                subject.record_ref,
+                link,
+            )
+        )
+        dataset, column = attributes.get("dataset"), attributes.get("column")
+        if dataset is not None:
+            self._claimed.add((code, "dataset", str(dataset), str(column)))
+        if details.get("metric_key") is not None:
+            self._claimed.add((code, "metric", str(details["metric_key"])))
+
+    def deferred_degraded_records(self) -> list[Finding]:
+        """Read-time findings that are ``degraded_record`` issues when stored (row-count drops).
+
+        ``degraded_record`` is computed before this class runs; the service adds these.
+        """
+        if not self.inp.settings.diagnostics.detect_degraded_records:
+            return []
+        return list(self._deferred_degraded)
 
     def _layer_checked_schema_events(self) -> set[str]:
         """Record refs of this run's schema events that the quality layer judged itself.
@@ -222,7 +368,7 @@ class QualityRules:
             return found
         baseline = self.inp.baseline()
         history = schema_facts_for_runs(self.inp.state, [str(r.run_ref) for r in baseline])
-        judged = self._layer_checked_schema_events()
+        judged = self._layer_checked_schema_events() | self._deferred_events
         for dataset, fact in current.items():
             if self._is_claimed("schema_change", dataset, None, None):
                 continue

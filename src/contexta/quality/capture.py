@@ -29,18 +29,14 @@ from contexta.quality.models import ExpectationResult, Finding, FindingSeverity,
 from contexta.quality.profiling import profile_frame
 from contexta.quality.recording import (
     ProfileKeys,
+    finding_evidence,
     metric_items,
     profile_keys,
     safe_text,
     schema_event,
+    settings_record,
 )
-from contexta.quality.rules import (
-    ISSUE_NULL_RATE_SPIKE,
-    ISSUE_ROW_COUNT_DROP,
-    ISSUE_SCHEMA_CHANGE,
-    ISSUE_ZERO_COLLAPSE,
-    evaluate_history,
-)
+from contexta.quality.rules import evaluate_history
 from contexta.quality.thresholds import ThresholdsLike, resolve_thresholds
 
 __all__ = ["ISSUE_PROFILE_FAILED", "capture_expectation", "capture_profile"]
@@ -82,31 +78,12 @@ def _scope_position(scope: Any) -> tuple[str, str | None, str | None]:
     _reject("scope", text, "a run, stage or batch scope")
 
 
-def _evidence(finding: Finding, keys: ProfileKeys, stage: str | None,
-              batch: str | None) -> dict[str, object]:
-    # The metric key goes under "metric", not "metric_key": capture redacts values
-    # under attribute names containing "key" (security.secret_key_patterns, §8.7).
-    attributes = dict(finding.attributes)
-    column = finding.column
-    if finding.issue_key == ISSUE_NULL_RATE_SPIKE and column is not None:
-        attributes.setdefault("metric", keys.column(column, "null_rate"))
-    elif finding.issue_key == ISSUE_ZERO_COLLAPSE and column is not None:
-        stat = "zero_rate" if attributes.get("rule") == "zero_rate_rise" else "distinct_count"
-        attributes.setdefault("metric", keys.column(column, stat))
-    elif finding.issue_key == ISSUE_ROW_COUNT_DROP:
-        attributes.setdefault("metric", keys.row_count)
-    elif finding.issue_key == ISSUE_SCHEMA_CHANGE:
-        attributes.setdefault("schema_event", keys.schema)
-    attributes.update(stage_name=stage, batch_name=batch)
-    return attributes
-
-
 def _emit(scope: Any, findings: Sequence[Finding], keys: ProfileKeys, stage: str | None,
           batch: str | None) -> tuple[Finding, ...]:
     """Record each finding as a degraded record; returns them with the stored evidence."""
     recorded = []
     for finding in findings:
-        attributes = _evidence(finding, keys, stage, batch)
+        attributes = finding_evidence(finding, keys, stage, batch)
         scope.degraded(
             finding.issue_key,
             category=CATEGORY,
@@ -146,7 +123,8 @@ def capture_profile(scope: Any, frame: object, *, name: str, thresholds: Thresho
         thresholds: ``QualityThresholds`` or a mapping of its fields.
         history_runs: how many earlier runs form the baseline.
         columns: profile only these columns.
-        checks: run the history rules (``False`` only records the profile).
+        checks: run the history rules now; ``False`` records the profile with these
+            settings and diagnostics run the same rules when they read it.
 
     Returns:
         The profile, with ``findings`` set to what was recorded.
@@ -172,8 +150,11 @@ def capture_profile(scope: Any, frame: object, *, name: str, thresholds: Thresho
     except Exception as exc:  # never break the host job (module docstring)
         failure = exc
     scope.emit_metrics(metric_items(profile, dataset))
-    event_key, message, attributes = schema_event(profile, dataset,
-                                                  checked=checks and failure is None)
+    checked = checks and failure is None
+    # Unchecked profiles are judged when read (contexta.quality.deferred), with these settings.
+    event_key, message, attributes = schema_event(
+        profile, dataset, checked=checked,
+        deferred=None if checked else settings_record(limits, runs))
     scope.event(event_key, message=message, level="info", attributes=attributes)
     if failure is not None:
         _record_failure(scope, failure, dataset, stage, batch)

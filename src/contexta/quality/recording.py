@@ -5,7 +5,9 @@ Statistics become metrics keyed ``<dataset>.<column>.<stat>`` (frame level:
 ``dq.stat``/``dq.dataset``/``dq.column`` with the exact names, so every query,
 trend and report sees them and history lookups never depend on the slugging.
 The schema is one event ``<dataset>.schema`` whose attributes hold the exact
-dataset name and ``{column: dtype}``.
+dataset name and ``{column: dtype}``. A profile recorded without history checks also
+stores the settings they would have used (``deferred_check``), so read time applies
+the same ones.
 """
 
 from __future__ import annotations
@@ -14,23 +16,37 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import fields
+from typing import Any
 
-from contexta.quality.models import ColumnProfile, FrameProfile
+from contexta.quality.models import ColumnProfile, Finding, FrameProfile
+from contexta.quality.rules import (
+    ISSUE_NULL_RATE_SPIKE,
+    ISSUE_ROW_COUNT_DROP,
+    ISSUE_SCHEMA_CHANGE,
+    ISSUE_ZERO_COLLAPSE,
+)
+from contexta.quality.thresholds import ColumnThresholds, QualityThresholds
 
 __all__ = [
     "ATTRIBUTE_CHECKED_BY",
+    "ATTRIBUTE_DEFERRED",
     "COLUMN_STATS",
     "ProfileKeys",
     "SOURCE",
     "TAG_APPROXIMATE",
     "TAG_COLUMN",
     "TAG_DATASET",
+    "TAG_SOURCE",
     "TAG_STAT",
+    "check_settings",
+    "finding_evidence",
     "key_segment",
     "metric_items",
     "profile_keys",
     "safe_text",
     "schema_event",
+    "settings_record",
 ]
 
 TAG_STAT = "dq.stat"
@@ -44,6 +60,9 @@ TAG_SOURCE = "dq.source"
 SOURCE = "contexta.quality"
 # The schema event's attribute saying this layer already judged it (value ``SOURCE``).
 ATTRIBUTE_CHECKED_BY = "checked_by"
+# The schema event's attribute holding the settings of checks deferred to read time.
+ATTRIBUTE_DEFERRED = "deferred_check"
+DEFAULT_HISTORY_RUNS = 7
 
 COLUMN_STATS = ("null_rate", "zero_rate", "distinct_count", "min", "max", "mean")
 _SUMMARY_BASIS = "data_profile"
@@ -169,13 +188,15 @@ def metric_items(profile: FrameProfile, dataset: str) -> list[dict[str, object]]
     return items
 
 
-def schema_event(profile: FrameProfile, dataset: str, *,
-                 checked: bool = False) -> tuple[str, str, Mapping[str, object]]:
+def schema_event(profile: FrameProfile, dataset: str, *, checked: bool = False,
+                 deferred: Mapping[str, object] | None = None,
+                 ) -> tuple[str, str, Mapping[str, object]]:
     """``(event_key, message, attributes)`` of the schema event.
 
     ``checked``: this layer compared the schema with the dataset's history itself;
     the attribute ``checked_by`` tells diagnostics not to compare it again with its
     own baseline window, which may include a broken night this layer left out.
+    ``deferred``: the settings (``settings_record``) read-time checks must use.
     """
     keys = profile_keys(profile, dataset)
     attributes: dict[str, object] = {
@@ -187,6 +208,77 @@ def schema_event(profile: FrameProfile, dataset: str, *,
     }
     if checked:
         attributes[ATTRIBUTE_CHECKED_BY] = SOURCE
+    elif deferred is not None:
+        attributes[ATTRIBUTE_DEFERRED] = dict(deferred)
     message = (f"schema of {dataset}: {len(profile.columns)} columns, "
                f"{profile.row_count} rows, fingerprint {profile.schema_fingerprint[:12]}")
     return keys.schema, message, attributes
+
+
+def finding_evidence(finding: Finding, keys: ProfileKeys, stage: str | None,
+                     batch: str | None) -> dict[str, object]:
+    """The attributes a finding is stored with: its evidence plus where it was found."""
+    # The metric key goes under "metric", not "metric_key": capture redacts values
+    # under attribute names containing "key" (security.secret_key_patterns, §8.7).
+    attributes = dict(finding.attributes)
+    column = finding.column
+    if finding.issue_key == ISSUE_NULL_RATE_SPIKE and column is not None:
+        attributes.setdefault("metric", keys.column(column, "null_rate"))
+    elif finding.issue_key == ISSUE_ZERO_COLLAPSE and column is not None:
+        stat = "zero_rate" if attributes.get("rule") == "zero_rate_rise" else "distinct_count"
+        attributes.setdefault("metric", keys.column(column, stat))
+    elif finding.issue_key == ISSUE_ROW_COUNT_DROP:
+        attributes.setdefault("metric", keys.row_count)
+    elif finding.issue_key == ISSUE_SCHEMA_CHANGE:
+        attributes.setdefault("schema_event", keys.schema)
+    attributes.update(stage_name=stage, batch_name=batch)
+    return attributes
+
+
+_COLUMN_FIELDS = tuple(item.name for item in fields(ColumnThresholds))
+
+
+def settings_record(thresholds: QualityThresholds, history_runs: int) -> dict[str, object]:
+    """Check settings as plain data for the schema event (see ``check_settings``).
+
+    Per-column overrides are a list with the column name as a value: names are user
+    data, and capture redacts values under secret-looking attribute names.
+    """
+    plain: dict[str, object] = {
+        item.name: getattr(thresholds, item.name)
+        for item in fields(QualityThresholds) if item.name != "columns"
+    }
+    plain["columns"] = [
+        {"column": name, **{f: getattr(own, f) for f in _COLUMN_FIELDS
+                            if getattr(own, f) is not None}}
+        for name, own in thresholds.columns.items()
+    ]
+    return {"history_runs": history_runs, "thresholds": plain}
+
+
+def check_settings(record: object) -> tuple[QualityThresholds, int]:
+    """``(thresholds, history_runs)`` from ``settings_record`` data; defaults when absent.
+
+    Raises ``ValidationError`` (or ``TypeError``) for a damaged record.
+    """
+    if not isinstance(record, Mapping):
+        return QualityThresholds(), DEFAULT_HISTORY_RUNS
+    runs = record.get("history_runs", DEFAULT_HISTORY_RUNS)
+    if isinstance(runs, bool) or not isinstance(runs, int) or not 1 <= runs <= 1000:
+        msg = f"history_runs: {runs!r} is not an int from 1 to 1000"
+        raise TypeError(msg)
+    data: Any = record.get("thresholds")
+    if data is None:
+        return QualityThresholds(), runs
+    if not isinstance(data, Mapping):
+        msg = f"thresholds: {type(data).__name__} is not a mapping"
+        raise TypeError(msg)
+    plain = dict(data)
+    columns = plain.pop("columns", None) or []
+    if not isinstance(columns, list) or not all(
+            isinstance(c, Mapping) and "column" in c for c in columns):
+        msg = "thresholds.columns: expected a list of mappings with a column name"
+        raise TypeError(msg)
+    overrides = {str(c["column"]): {k: v for k, v in c.items() if k != "column"}
+                 for c in columns}
+    return QualityThresholds.from_mapping({**plain, "columns": overrides}), runs
