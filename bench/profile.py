@@ -1,6 +1,7 @@
 """Benchmark: ``contexta.quality.profile_frame`` on a 1,000,000-row x 20-column frame.
 
 Usage: ``.venv/bin/python bench/profile.py [--rows N] [--repeat R] [--no-whylogs]``
+or ``.venv/bin/python bench/profile.py --small [--repeat R]``
 
 Reports rows/s for pandas, polars (eager and lazy) and pyarrow inputs, and for the
 comparisons measured in the same run on the same pandas frame:
@@ -14,6 +15,12 @@ comparisons measured in the same run on the same pandas frame:
 
 Each timing is the best of ``--repeat`` interleaved rounds (whylogs: one run, it
 is slow).
+
+``--small`` instead reports microseconds per call on frames shaped like the nightly ETL
+demo's three profiles (``examples/nightly_etl``): the weather feed (72 x 9), the joined
+table (900 x 21) and the feature table (900 x 19), as min and median over ``--repeat``
+rounds of ``--calls`` calls each, for pandas input (the demo's) and polars/pyarrow.
+The demo's capture budget (5 % of a ~1.3 s night) leaves well under 1 ms per profile.
 """
 
 from __future__ import annotations
@@ -45,6 +52,88 @@ def build_frame(rows: int) -> Any:
     return pd.DataFrame(data)
 
 
+def build_small_frames() -> dict[str, Any]:
+    """Frames shaped like the demo's weather feed, joined table and feature table."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    origins = np.array(["EWR", "JFK", "LGA"])
+    hours = pd.date_range("2013-01-01 05:00", periods=24, freq="h").strftime("%Y-%m-%d %H:%M:%S")
+
+    def weather(rows: int) -> dict[str, Any]:
+        return {
+            "temp": rng.normal(38, 6, rows).round(2),
+            "dewp": rng.normal(25, 5, rows).round(2),
+            "humid": rng.uniform(40, 90, rows).round(2),
+            "wind_dir": rng.choice(np.arange(0.0, 370.0, 10.0), rows),
+            "wind_speed": rng.gamma(3.0, 3.5, rows).round(5),
+            "precip": np.where(rng.random(rows) < 0.9, 0.0, 0.01),
+            "visib": np.where(rng.random(rows) < 0.8, 10.0, rng.choice([1.5, 4.0], rows)),
+        }
+
+    feed = pd.DataFrame({
+        "origin": pd.array(np.repeat(origins, 24), dtype="str"),
+        "time_hour": pd.array(np.tile(hours, 3), dtype="str"),
+        **weather(72),
+    })
+    n = 900
+
+    def with_nan(values: Any, share: float) -> Any:
+        values = values.astype("float64")
+        values[rng.random(n) < share] = np.nan
+        return values
+
+    joined = pd.DataFrame({
+        "year": np.full(n, 2013),
+        "dep_delay": with_nan(rng.normal(10, 30, n).round(), 0.02),
+        "arr_delay": with_nan(rng.normal(5, 35, n).round(), 0.03),
+        "carrier": pd.array(rng.choice(["UA", "AA", "B6", "DL", "EV"], n), dtype="str"),
+        "flight": rng.integers(1, 6000, n),
+        "tailnum": pd.array([f"N{i}" for i in rng.integers(100, 800, n)], dtype="str"),
+        "origin": pd.array(rng.choice(origins, n), dtype="str"),
+        "dest": pd.array(rng.choice(["ATL", "ORD", "LAX", "BOS", "MIA", "SFO"], n),
+                         dtype="str"),
+        "distance": rng.choice([200, 760, 1400, 2475], n),
+        "hour": rng.integers(5, 23, n),
+        "time_hour": pd.array(rng.choice(hours, n), dtype="str"),
+        **{name: with_nan(values, 0.01) for name, values in weather(n).items()},
+        "plane_year": with_nan(rng.integers(1990, 2013, n), 0.1),
+        "seats": with_nan(rng.choice([20, 140, 180], n), 0.1),
+        "engines": with_nan(rng.choice([1, 2], n), 0.1),
+    })
+    features = joined.drop(columns=["year", "flight", "hour"]).rename(
+        columns={"plane_year": "plane_age"})
+    features.insert(5, "sched_hour", joined["hour"].astype("float64"))
+    numeric = features.select_dtypes("number").columns
+    features[numeric] = features[numeric].fillna(0.0)
+    return {"weather": feed, "joined": joined, "features": features}
+
+
+def run_small(repeat: int, calls: int) -> None:
+    import statistics
+
+    import polars as pl
+
+    from contexta.quality import profile_frame
+
+    for name, frame in build_small_frames().items():
+        polars_frame = pl.from_pandas(frame)
+        inputs = {"pandas": frame, "polars": polars_frame, "pyarrow": polars_frame.to_arrow()}
+        rows, columns = frame.shape
+        for label, native in inputs.items():
+            profile_frame(native)  # warm up: imports, dtype cache
+            samples = []
+            for _ in range(repeat):
+                start = time.perf_counter()
+                for _ in range(calls):
+                    profile_frame(native)
+                samples.append((time.perf_counter() - start) / calls * 1e6)
+            print(f"{name:<9} {rows:>4} x {columns:<3} {label:<8} "
+                  f"min {min(samples):8.1f} us  median {statistics.median(samples):8.1f} us"
+                  " per call")
+
+
 def best_of(repeat: int, func: Callable[[], object]) -> float:
     best = float("inf")
     for _ in range(repeat):
@@ -71,7 +160,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-whylogs", action="store_true")
+    parser.add_argument("--small", action="store_true",
+                        help="microseconds per call on the demo's three small frame shapes")
+    parser.add_argument("--calls", type=int, default=50,
+                        help="calls per round with --small")
     args = parser.parse_args()
+    if args.small:
+        run_small(args.repeat, args.calls)
+        return
 
     import polars as pl
 

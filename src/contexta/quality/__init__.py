@@ -11,7 +11,8 @@ drops become ``DegradedRecord``s (category ``verification``) that
 writing a check. The rules demand an absolute change as well as a margin over the
 baseline's own noise, so they fire on a perfectly constant history and stay
 quiet on ordinary day-to-day wobble. Importing this package loads no dataframe
-library; narwhals is imported on the first profile.
+library; narwhals is imported on the first profile that needs it (plain pandas frames
+with everyday dtypes are profiled with NumPy alone).
 """
 
 from __future__ import annotations
