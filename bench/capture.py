@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -188,6 +189,13 @@ def report(n: int, runs: dict[str, list[Clock]]) -> None:
     for name, clocks in runs.items():
         walls = " ".join(f"{n / c.wall:.0f}" for c in clocks)
         print(f"    every run of ({name}): wall {walls}")
+    # Each repeat runs (a), (b), (c) back to back: the median of the per-repeat ratios is
+    # the figure least moved by a machine whose speed drifts between repeats.
+    for name in ("b", "c"):
+        paired = sorted(a.wall / x.wall for a, x in zip(runs["a"], runs[name], strict=True))
+        cpu = sorted(a.cpu / x.cpu for a, x in zip(runs["a"], runs[name], strict=True))
+        print(f"({name}) median of paired ratios to (a): wall {statistics.median(paired):.1%}, "
+              f"cpu {statistics.median(cpu):.1%}  ({LABELS[name][1]})")
 
 
 def main() -> None:

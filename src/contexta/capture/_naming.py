@@ -4,11 +4,31 @@ from __future__ import annotations
 
 from contexta.capture._clock import new_hex
 from contexta.contract.refs import slugify
+from contexta.errors import ValidationError, truncate_value
 
-__all__ = ["MAX_REF_CHARS", "TakenNames", "child_component", "run_component", "slug"]
+__all__ = [
+    "MAX_REF_CHARS",
+    "TakenNames",
+    "check_scope_name",
+    "child_component",
+    "run_component",
+    "slug",
+]
 
 MAX_REF_CHARS = 255
 MAX_COMPONENT_CHARS = 63
+
+
+def check_scope_name(kind: str, name: object) -> str:
+    """A scope's name must be non-blank text, as a run's is (a blank one would become an
+    anonymous ``h-<hash>`` component nobody can tell apart)."""
+    if not isinstance(name, str) or not name.strip():
+        shown = truncate_value(name)
+        message = f"{kind} name: {shown} is not allowed; expected non-blank text"
+        raise ValidationError(message, code="context_invalid_name",
+                              details={"field": "name", "value": shown,
+                                       "allowed": "non-blank text"})
+    return name
 
 
 def slug(text: str, max_length: int = MAX_COMPONENT_CHARS) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from contexta.capture._checks import check_metadata
-from contexta.capture._naming import TakenNames, child_component
+from contexta.capture._naming import TakenNames, check_scope_name, child_component
 from contexta.capture._scope import Scope
 from contexta.contract import (
     BatchExecution,
@@ -76,9 +76,7 @@ class _Container(Scope):
         self._counters: dict[str, int] = {}
 
     def _reserve(self, kind: str, name: Any, explicit: Any, field: str) -> tuple[StableRef, int]:
-        if not isinstance(name, str):
-            message = f"{kind} name must be a str; got {type(name).__name__}"
-            raise ValidationError(message, details={"field": "name", "value": repr(name)[:200]})
+        check_scope_name(kind, name)
         with self._lock:
             self._check_open()
             ref = _child_ref(self, kind, name, explicit, field)

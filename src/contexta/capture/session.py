@@ -18,7 +18,7 @@ from typing import Any
 from contexta.capture import _environment, _liveness, _opening
 from contexta.capture._checks import check_flag, check_mapping, check_metadata
 from contexta.capture._clock import new_hex, utc_now_text
-from contexta.capture._naming import slug
+from contexta.capture._naming import check_scope_name, slug
 from contexta.capture._records import ActiveContext
 from contexta.capture._redaction import Redactor
 from contexta.capture._scope import Scope
@@ -34,7 +34,7 @@ from contexta.capture.scopes import (
 )
 from contexta.contract import DeploymentExecution, Run, StableRef
 from contexta.contract.refs import coerce_ref
-from contexta.errors import ContextaError, LifecycleError, ValidationError, truncate_value
+from contexta.errors import ContextaError, LifecycleError
 
 __all__ = ["ActiveContext", "ContextState", "RuntimeSession"]
 
@@ -281,9 +281,7 @@ class RuntimeSession:
             data = dict(self.redactor.mapping(data) or {})
         project_ref = _opening.project_ref(self)
         if deployment_ref is None:
-            if not isinstance(name, str):
-                message = f"deployment name must be a str; got {truncate_value(name)}"
-                raise ValidationError(message, details={"field": "name"})
+            check_scope_name("deployment", name)
             room = min(63, 255 - len("deployment:") - len(project_ref.value) - 1) - 9
             ref = StableRef("deployment", f"{project_ref.value}.{slug(name, room)}-{new_hex(8)}")
         else:
