@@ -101,7 +101,8 @@ class Emitter:
                                 aggregation_scope=aggregation_scope, tags=tags,
                                 summary_basis=summary_basis)
         return self._writer.append(record, run_key=self._run_key, strict=self._strict,
-                                   factory=self._marker_factory)
+                                   factory=self._marker_factory,
+                                   body=factory.metric_body(record))
 
     def _invalid_metric_value(self: Scope, key: str, value: Any) -> CaptureResult:
         check_key(key, "metric_key")  # a bad key is an error even when the value is bad too
@@ -145,12 +146,14 @@ class Emitter:
                 item.key, coerced[0], coerced[1], step=item.step, unit=item.unit,
                 aggregation_scope=item.aggregation_scope, tags=tags,
                 summary_basis=item.summary_basis, now=now))
-        return self._store_batch(records, markers)
+        bodies = None if markers else [factory.metric_body(record) for record in records]
+        return self._store_batch(records, markers, bodies)
 
-    def _store_batch(self: Scope, records: list[Any],
-                     markers: set[int] | None = None) -> BatchCaptureResult:
+    def _store_batch(self: Scope, records: list[Any], markers: set[int] | None = None,
+                     bodies: list[str] | None = None) -> BatchCaptureResult:
         results = self._writer.append_many(records, run_key=self._run_key,
-                                           strict=self._strict, factory=self._marker_factory)
+                                           strict=self._strict, factory=self._marker_factory,
+                                           bodies=bodies)
         for index in markers or ():  # items stored as markers instead of metrics
             results[index] = _degraded(results[index], records[index], "invalid_metric_value")
         return BatchCaptureResult.from_results(PayloadFamily.RECORD, results)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from contexta.capture._bodies import BodyTemplate
 from contexta.capture._clock import RecordIds, new_hex, utc_now_text
 from contexta.contract import (
     DegradedPayload,
@@ -115,6 +116,7 @@ class RecordFactory:
     """Builds records stamped with one scope's refs."""
 
     __slots__ = (
+        "_bodies",
         "_trusted",
         "context",
         "ids",
@@ -133,6 +135,7 @@ class RecordFactory:
         self.run_components = run_ref.components if run_ref is not None else ()
         self.trace_id = trace_id_for(run_ref)
         self._trusted = False
+        self._bodies: BodyTemplate | None = None
 
     def _checked_envelope(self, record_type: str, now: str, degradation_marker: str,
                           observed_at: str | None) -> RecordEnvelope:
@@ -183,6 +186,13 @@ class RecordFactory:
                                 aggregation_scope=aggregation_scope, tags=tags,
                                 summary_basis=summary_basis, step=step)
         return _trusted_metric(self.envelope("metric", now or utc_now_text()), payload)
+
+    def metric_body(self, record: MetricRecord) -> str:
+        """``to_json(record)`` of a metric record from this factory, built from pieces."""
+        bodies = self._bodies
+        if bodies is None:
+            bodies = self._bodies = BodyTemplate(record.envelope)
+        return bodies.body(record)
 
     def event(self, key: str, message: str, level: str,
               attributes: Mapping[str, Any] | None) -> StructuredEventRecord:

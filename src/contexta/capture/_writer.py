@@ -84,10 +84,11 @@ class CaptureWriter:
                                           _OK_TUPLE[PayloadFamily.CONTEXT]), run_key, factory)
 
     def append(self, record: Any, *, run_key: str, strict: bool, factory: RecordFactory | None,
-               family: PayloadFamily = PayloadFamily.RECORD) -> CaptureResult:
-        """Append one record; the hot path of ``metric()``."""
+               family: PayloadFamily = PayloadFamily.RECORD,
+               body: str | None = None) -> CaptureResult:
+        """Append one record (``body``: its ``to_json``, if made); the hot path of ``metric()``."""
         try:
-            self._owner.record_store.append_minted(record)
+            self._owner.record_store.append_minted(record, body)
         except Exception as exc:
             spooled = self._absorb(exc, [record], family, run_key, strict, factory)
             return self._dispatched([spooled], run_key, factory)[0]
@@ -97,12 +98,13 @@ class CaptureWriter:
         return result
 
     def append_many(self, records: Sequence[Any], *, run_key: str, strict: bool,
-                    factory: RecordFactory | None) -> list[CaptureResult]:
+                    factory: RecordFactory | None,
+                    bodies: Sequence[str] | None = None) -> list[CaptureResult]:
         """Append a validated batch as one atomic unit."""
         if not records:
             return []
         try:
-            self._owner.record_store.append_many_minted(records)
+            self._owner.record_store.append_many_minted(records, bodies)
         except Exception as exc:
             spooled = self._absorb(exc, list(records), PayloadFamily.RECORD, run_key, strict,
                                    factory, many=True)

@@ -66,7 +66,7 @@ class AppendPath:
         """Append one record durably; an identical re-append is a no-op."""
         return self._append_one(record, minted=False)
 
-    def append_minted(self, record: Any) -> AppendResult:
+    def append_minted(self, record: Any, body: str | None = None) -> AppendResult:
         """``append`` for a record whose ref the caller has just minted (capture).
 
         Capture's record ids are unique within a run by construction, so the lookup
@@ -74,12 +74,13 @@ class AppendPath:
         skipped; should two processes ever mint the same ref, the indexer keeps the
         second body aside as a ``record_ref_conflict`` anomaly instead of losing it.
         """
-        return self._append_one(record, minted=True)
+        return self._append_one(record, minted=True, body=body)
 
-    def _append_one(self, record: Any, *, minted: bool) -> AppendResult:
+    def _append_one(self, record: Any, *, minted: bool, body: str | None = None) -> AppendResult:
         if type(record) not in RECORD_CLASSES:
             self._validated_body(0, record, True)
-        body = to_json(record)
+        if body is None:
+            body = to_json(record)
         env = record.envelope
         ref = env.record_ref.text
         run_ref = env.run_ref.text
@@ -131,17 +132,21 @@ class AppendPath:
         durable = sum(1 for r in receipts if not r.deduplicated)
         return AppendResult(tuple(receipts), durability_status=self._status, durable_count=durable)
 
-    def append_many_minted(self, records: Sequence[Any]) -> int:
+    def append_many_minted(self, records: Sequence[Any],
+                           bodies: Sequence[str] | None = None) -> int:
         """``append_many`` for records whose refs the caller has just minted (see
         ``append_minted``); returns how many were written.
 
-        Capture ignores receipts, so none are built; a batch repeating a ref or naming
-        an unknown run takes the general path (deduplication, rejections).
+        ``bodies``, when given, are the records' ``to_json`` texts, already made by the
+        caller. Capture ignores receipts, so none are built; a batch repeating a ref or
+        naming an unknown run takes the general path (deduplication, rejections).
         """
         refs = {record.envelope.record_ref._text for record in records}
         runs = {record.envelope.run_ref._text for record in records}
         if len(refs) == len(records) and runs <= self._known_runs:
-            bodies = [self._validated_body(i, record, False) for i, record in enumerate(records)]
+            if bodies is None or len(bodies) != len(records):
+                bodies = [self._validated_body(i, record, False)
+                          for i, record in enumerate(records)]
             with self._lock:
                 if self._writer is None:
                     self._open_for_writes()
