@@ -29,8 +29,9 @@ PUBLIC_API = {
     "tb: 'TracebackType | None') -> 'None'",
     "append": "(self, record: 'Any') -> 'AppendResult'",
     "append_many": "(self, records: 'Iterable[Any]') -> 'AppendResult'",
-    "append_minted": "(self, record: 'Any') -> 'AppendResult'",
-    "append_many_minted": "(self, records: 'Sequence[Any]') -> 'int'",
+    "append_minted": "(self, record: 'Any', body: 'str | None' = None) -> 'AppendResult'",
+    "append_many_minted": "(self, records: 'Sequence[Any]', bodies: 'Sequence[str] | None' = "
+    "None) -> 'int'",
     "check_integrity": "(self) -> 'IntegrityReport'",
     "close": "(self) -> 'None'",
     "count_records": "(self, run_ref: 'object' = None) -> 'int'",
