@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contexta import Contexta
+from contexta.capture import _records as records_module
 from contexta.capture._bodies import BodyTemplate
 from contexta.contract import to_json
 
@@ -30,7 +31,8 @@ def _open(root) -> Contexta:
                     "capture_environment_snapshot": False}})
 
 
-def test_bodies_from_pieces_equal_to_json(tmp_path) -> None:
+def test_bodies_from_pieces_equal_to_json(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(records_module, "_BODIES_BEFORE_TEMPLATE", 0)  # pieces from the start
     ctx = _open(tmp_path / "bodies")
     try:
         _check_bodies(ctx)
@@ -65,6 +67,16 @@ def _check_bodies(ctx: Contexta) -> None:
             assert to_json(rows[str(payload.envelope.record_ref)]) == to_json(payload)
 
     check()
+
+
+def test_a_scope_with_few_metrics_makes_no_pieces(ctx) -> None:
+    with ctx.run("r") as run, run.stage("s") as stage:
+        for step in range(3):
+            stage.metric("loss", 0.5, step=step)
+        assert stage._factory._bodies is None
+        stage.emit_metrics([{"key": "loss", "value": 0.1, "step": s} for s in range(3, 20)])
+        assert stage._factory._bodies is not None
+    assert ctx.record_store.count_records(run.ref) == 20
 
 
 def test_a_template_that_disagrees_with_to_json_is_switched_off(ctx) -> None:

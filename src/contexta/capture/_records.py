@@ -25,6 +25,7 @@ from contexta.contract import (
     StructuredEventRecord,
     TraceSpanPayload,
     TraceSpanRecord,
+    to_json,
 )
 from contexta.contract.record_models import CorrelationRefs
 from contexta.contract.refs import _make as make_ref
@@ -33,6 +34,7 @@ from contexta.errors import ValidationError, truncate_value
 __all__ = ["ActiveContext", "RecordFactory", "coerce_metric_value", "trace_id_for"]
 
 _NO_CORRELATION = CorrelationRefs()
+_BODIES_BEFORE_TEMPLATE = 8
 _trusted_envelope = RecordEnvelope._trusted  # type: ignore[attr-defined]
 # A record wrapper only checks that its envelope's type matches the payload: true here.
 _trusted_metric = MetricRecord._trusted  # type: ignore[attr-defined]
@@ -117,6 +119,7 @@ class RecordFactory:
 
     __slots__ = (
         "_bodies",
+        "_body_count",
         "_trusted",
         "context",
         "ids",
@@ -136,6 +139,7 @@ class RecordFactory:
         self.trace_id = trace_id_for(run_ref)
         self._trusted = False
         self._bodies: BodyTemplate | None = None
+        self._body_count = 0
 
     def _checked_envelope(self, record_type: str, now: str, degradation_marker: str,
                           observed_at: str | None) -> RecordEnvelope:
@@ -188,9 +192,13 @@ class RecordFactory:
         return _trusted_metric(self.envelope("metric", now or utc_now_text()), payload)
 
     def metric_body(self, record: MetricRecord) -> str:
-        """``to_json(record)`` of a metric record from this factory, built from pieces."""
+        """``to_json(record)`` of a metric record from this factory, built from pieces
+        once the scope has made a few (cutting the pieces costs about five bodies)."""
         bodies = self._bodies
         if bodies is None:
+            self._body_count += 1
+            if self._body_count <= _BODIES_BEFORE_TEMPLATE:
+                return to_json(record)
             bodies = self._bodies = BodyTemplate(record.envelope)
         return bodies.body(record)
 
