@@ -73,8 +73,14 @@ def insert_rows(db: Database, conn: Connection, rows: Sequence[dict[str, Any]]) 
         inserted = _SQLITE_BULK.insert(conn.connection.driver_connection, rows)  # type: ignore[arg-type]
     else:
         stmt = db.hot_statement("insert_record_ignore", lambda: _insert_statement(db))
-        values = operator.itemgetter(*stmt.names)
-        inserted = _executemany_count(conn, stmt, map(values, rows))
+        if stmt.positional:
+            values = operator.itemgetter(*stmt.names)
+            inserted = _executemany_count(conn, stmt, map(values, rows))
+        else:  # named placeholders (psycopg): one mapping per row
+            names = stmt.names
+            inserted = _executemany_count(
+                conn, stmt, ({name: row[name] for name in names} for row in rows)
+            )
     if inserted == len(rows):
         return inserted
     records = schema.records
