@@ -136,6 +136,38 @@ def test_reads_in_another_process_see_appends(tmp_path: Path, flush: bool) -> No
         conn.close()
 
 
+def test_reads_in_another_process_see_appends_at_once(tmp_path: Path) -> None:
+    """No flush, no background step: the reader indexes the live writer's spool itself,
+    and the writer's own indexing later skips what the reader did (no duplicates)."""
+    root = tmp_path / ".contexta"
+    with helpers.open_ctx(root) as ctx:
+        helpers.prepare_run(ctx, "run:dur.now")
+    process, conn = helpers.start("visibility", str(root), "run:dur.now", 3)
+    try:
+        assert conn.recv() == ("appended", 3)
+        with helpers.open_ctx(root) as reader:
+            store = reader.record_store
+            assert [item.record_ref for item in store.scan()] == [
+                f"record:dur.now.v{i}" for i in range(3)]
+            conn.send(("append", "late"))
+            assert conn.recv() == ("appended", "late")
+            assert store.count_records() == 4  # at once, the writer indexed nothing yet
+            conn.send(("flush",))
+            assert conn.recv() == ("flushed",)
+            refs = [item.record_ref for item in store.scan()]
+            assert refs == [*(f"record:dur.now.v{i}" for i in range(3)), "record:dur.now.late"]
+            assert store.check_integrity().healthy
+        conn.send(("stop",))
+        assert conn.recv() == ("stopping",)
+    finally:
+        process.kill()
+        process.join(10)
+        conn.close()
+    with helpers.open_ctx(root) as after:
+        assert after.record_store.count_records() == 4
+        assert after.record_store.check_integrity().healthy
+
+
 def test_reads_in_the_same_process_see_appends_at_once(tmp_path: Path) -> None:
     with helpers.open_ctx(tmp_path / ".contexta") as ctx:
         helpers.prepare_run(ctx, "run:dur.same")

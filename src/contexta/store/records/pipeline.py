@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from contexta.errors import ContextaError
 from contexta.store.records import indexer
+from contexta.store.records.live_spools import LiveSpools
 from contexta.store.records.recovery import recover_orphan_spools
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ class IndexPipeline:
     _pending_since: float
     _last_append: float
     _last_orphan_scan: float
+    _live_spools: LiveSpools
 
     if TYPE_CHECKING:  # provided by the lifecycle part of ``RecordStore``
 
@@ -107,7 +109,9 @@ class IndexPipeline:
                         rows = [columns for end, columns in part if end > done]
                         if rows:
                             indexer.insert_rows(self._db, conn, rows)
-                        indexer.write_progress(conn, writer.name, part[-1][0])
+                        # A reader in another process may have indexed further already
+                        # (live_spools.py): progress never moves back.
+                        indexer.write_progress(conn, writer.name, max(done, part[-1][0]))
                 with self._lock:
                     self._handed.popleft()
                     refs = self._pending_refs
@@ -163,7 +167,8 @@ class IndexPipeline:
         recover_orphan_spools(self._db, self._root, own)
 
     def _sync(self) -> None:
-        """Before a read: make this process's appends and dead writers' spools visible."""
+        """Before a read: make the appends of this process, of dead writers' spools and of
+        other live writers visible."""
         with self._lock:
             self._hand_off()
         self._drain_quietly()
@@ -172,3 +177,10 @@ class IndexPipeline:
                 self._recover_orphans()
             except ContextaError:
                 _log.warning("recovering records of a dead writer failed", exc_info=True)
+            if not self.read_only:
+                own = self._writer.name if self._writer is not None else None
+                try:
+                    self._live_spools.catch_up(self._db, self._root, own)
+                except ContextaError:
+                    _log.warning("indexing another process's appends failed; they stay "
+                                 "safe in its spool", exc_info=True)

@@ -34,6 +34,7 @@ from sqlalchemy import func, select
 from contexta.errors import ContextaError, ReadOnlyStoreError
 from contexta.store.records import indexer
 from contexta.store.records.appends import AppendPath, Pending
+from contexta.store.records.live_spools import LiveSpools
 from contexta.store.records.models import DurabilityStatus, ScanFilter, StoredRecord
 from contexta.store.records.pipeline import IndexPipeline
 from contexta.store.records.reads import ReadPath
@@ -104,6 +105,7 @@ class RecordStore(AppendPath, IndexPipeline, ReadPath, SnapshotReads):
         self._pending_refs: dict[str, tuple[str, int]] = {}
         self._pending_since = 0.0
         self._last_append = 0.0
+        self._live_spools = LiveSpools()
         self._known_runs: set[str] = set()
         self._opened = False
         self._last_orphan_scan = 0.0
