@@ -219,11 +219,27 @@ def freeze_json_value(value: Any, field: str, depth: int = 0) -> Any:
         return freeze_json_value(str(value), field, depth)
     if isinstance(value, (list, tuple)):
         return freeze_json_value(list(value), field, depth)
-    item = getattr(value, "item", None)
-    if kind.__module__ == "numpy" and callable(item):
-        converted = item()
-        if type(converted) in (bool, int, float):
+    # Array-likes (numpy arrays, without importing numpy): ``ndim >= 1`` becomes a list via
+    # ``tolist()``; 0-d arrays and numpy scalars become one Python scalar via ``item()``.
+    # A conversion that fails is reported as the contract error, never a raw exception.
+    ndim = getattr(value, "ndim", None)
+    tolist = getattr(value, "tolist", None)
+    if type(ndim) is int and ndim >= 1 and callable(tolist):
+        try:
+            converted = tolist()
+        except Exception as exc:
+            fail("context_invalid_string", field, value, _JSON_ALLOWED, f"tolist() failed: {exc}")
+        if type(converted) is list:
             return freeze_json_value(converted, field, depth)
+    else:
+        item = getattr(value, "item", None)
+        if callable(item) and (ndim == 0 or kind.__module__ == "numpy"):
+            try:
+                converted = item()
+            except Exception as exc:
+                fail("context_invalid_string", field, value, _JSON_ALLOWED, f"item() failed: {exc}")
+            if type(converted) in (bool, int, float, str):
+                return freeze_json_value(converted, field, depth)
     fail("context_invalid_string", field, value, _JSON_ALLOWED, f"{kind.__name__} is not JSON")
 
 
