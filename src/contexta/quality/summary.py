@@ -8,9 +8,13 @@ is ``null_rate``/``null-rate`` or ends with ``_null_rate``/``-null-rate`` (the
 seed's ``feature-null-rate``), and a row count one whose last segment names rows
 (``rows-processed``, ``row_count``, ...).
 
-Per run, a dataset's rows are summed over the batches of a stage (latest value
-per batch), taking the largest stage total; a null rate is the worst (largest)
-value seen for that column.
+A quantity is counted once. Per stage, a row count is the stage's own metric
+(latest value) when the stage recorded one; only when it did not are its batches'
+values summed (latest value per batch). The run shows its own run-level metric
+when there is one (what the nightly demo report reads: ``rows_written`` logged on
+the run); otherwise the stage whose row count was recorded last, i.e. the
+pipeline's output stage. A null rate is the worst (largest) value seen for that
+column.
 """
 
 from __future__ import annotations
@@ -75,10 +79,14 @@ def _number(value: object) -> float | None:
     return value
 
 
+_RowKey = tuple[str, str | None, str | None]  # (label, stage_id, batch_id)
+
+
 def _metric_facts(records: Iterable[Any]) -> tuple[dict[str, int | float], dict[str, float]]:
-    per_batch_rows: dict[tuple[str, str | None, str | None], int | float] = {}
+    row_values: dict[_RowKey, int | float] = {}  # latest value per (label, stage, batch)
+    row_order: dict[_RowKey, int] = {}  # position of that latest value
     null_rates: dict[str, float] = {}
-    for record in records:
+    for position, record in enumerate(records):
         if getattr(record, "record_type", None) != "metric":
             continue
         value = _number(record.value)
@@ -86,24 +94,55 @@ def _metric_facts(records: Iterable[Any]) -> tuple[dict[str, int | float], dict[
             continue
         tags = record.tags or {}
         stat, dataset = tags.get(TAG_STAT), tags.get(TAG_DATASET)
+        label: str | None = None
         if stat is not None and dataset is not None:
             if stat == "row_count":
-                per_batch_rows[(dataset, record.stage_id, record.batch_id)] = value
+                label = dataset
             elif stat == "null_rate" and tags.get(TAG_COLUMN) is not None:
-                label = f"{dataset}.{tags[TAG_COLUMN]}"
-                null_rates[label] = max(null_rates.get(label, value), value)
-            continue
-        if is_row_count_key(record.key):
-            per_batch_rows[(record.key, record.stage_id, record.batch_id)] = value
+                column = f"{dataset}.{tags[TAG_COLUMN]}"
+                null_rates[column] = max(null_rates.get(column, value), value)
+        elif is_row_count_key(record.key):
+            label = record.key
         elif is_null_rate_key(record.key):
             null_rates[record.key] = max(null_rates.get(record.key, value), value)
-    per_stage: dict[tuple[str, str | None], int | float] = {}
-    for (dataset, stage, _), value in per_batch_rows.items():
-        per_stage[(dataset, stage)] = per_stage.get((dataset, stage), 0) + value
+        if label is not None:
+            key = (label, record.stage_id, record.batch_id)
+            row_values[key] = value
+            row_order[key] = position
+    return _run_rows(row_values, row_order), null_rates
+
+
+def _run_rows(
+    row_values: Mapping[_RowKey, int | float], row_order: Mapping[_RowKey, int]
+) -> dict[str, int | float]:
+    """One row count per label: run-level metric, else the last stage's (own or batch sum)."""
+    run_level: dict[str, int | float] = {}
+    own: dict[tuple[str, str], int | float] = {}
+    batch_sums: dict[tuple[str, str], int | float] = {}
+    last_seen: dict[tuple[str, str], int] = {}
+    for (label, stage, batch), value in row_values.items():
+        if stage is None:
+            if batch is None:
+                run_level[label] = value
+            continue
+        target = own if batch is None else batch_sums
+        target[(label, stage)] = target.get((label, stage), 0) + value
+        position = row_order[(label, stage, batch)]
+        last_seen[(label, stage)] = max(last_seen.get((label, stage), -1), position)
     rows: dict[str, int | float] = {}
-    for (dataset, _), total in per_stage.items():
-        rows[dataset] = max(rows.get(dataset, total), total)
-    return rows, null_rates
+    chosen: dict[str, int] = {}
+    for (label, stage), position in last_seen.items():
+        if label in run_level or position <= chosen.get(label, -1):
+            continue
+        chosen[label] = position
+        rows[label] = own.get((label, stage), batch_sums.get((label, stage), 0))
+    for label, value in run_level.items():
+        rows[label] = value
+    # Keep the labels in the order their counts were first recorded.
+    first: dict[str, int] = {}
+    for (label, _, _), position in row_order.items():
+        first[label] = min(first.get(label, position), position)
+    return {label: rows[label] for label in sorted(rows, key=first.__getitem__)}
 
 
 def summarize_run(run: Any, records: Iterable[Any], issues: Iterable[Any]) -> RunQualitySummary:
