@@ -26,7 +26,7 @@ from contexta.errors import CaptureError, ContextaError, ValidationError, trunca
 from contexta.quality.expectations import Expectation, evaluate_expectation, threshold_findings
 from contexta.quality.history import load_baselines
 from contexta.quality.models import ExpectationResult, Finding, FindingSeverity, FrameProfile
-from contexta.quality.profiling import profile_frame
+from contexta.quality.profiling import duplicate_column_renames, profile_frame
 from contexta.quality.recording import (
     ProfileKeys,
     finding_evidence,
@@ -127,7 +127,9 @@ def capture_profile(scope: Any, frame: object, *, name: str, thresholds: Thresho
             settings and diagnostics run the same rules when they read it.
 
     Returns:
-        The profile, with ``findings`` set to what was recorded.
+        The profile, with ``findings`` set to what was recorded. Columns sharing a
+        name are profiled as ``name (2)``, ... (``profile_frame``); the schema event
+        lists them under ``renamed_columns`` (``{profiled name: column name}``).
     """
     dataset = _dataset_name(name)
     limits = resolve_thresholds(thresholds)
@@ -135,7 +137,13 @@ def capture_profile(scope: Any, frame: object, *, name: str, thresholds: Thresho
     if not isinstance(checks, bool):
         _reject("checks", checks, "a bool")
     run_ref, stage, batch = _scope_position(scope)
-    profile = frame if isinstance(frame, FrameProfile) else profile_frame(frame, columns=columns)
+    renamed: dict[str, str] = {}
+    if isinstance(frame, FrameProfile):
+        profile = frame
+    else:
+        profile = profile_frame(frame, columns=columns)
+        renamed = {new: old for new, old in duplicate_column_renames(frame).items()
+                   if new in profile.column_names}
     keys = profile_keys(profile, dataset)
     findings: list[Finding] = []
     failure: Exception | None = None
@@ -155,6 +163,11 @@ def capture_profile(scope: Any, frame: object, *, name: str, thresholds: Thresho
     event_key, message, attributes = schema_event(
         profile, dataset, checked=checked,
         deferred=None if checked else settings_record(limits, runs))
+    if renamed:
+        # Duplicate column names were profiled as ``name (2)``, ...: the schema says so.
+        attributes = {**attributes, "renamed_columns": renamed}
+        message = (f"{message}; duplicate column names profiled as "
+                   f"{', '.join(f'{new!r}' for new in renamed)}")
     scope.event(event_key, message=message, level="info", attributes=attributes)
     if failure is not None:
         _record_failure(scope, failure, dataset, stage, batch)

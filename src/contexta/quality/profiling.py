@@ -36,7 +36,7 @@ from contexta.quality._stats_narwhals import sampled_distinct as sampled_distinc
 from contexta.quality.distinct import DISTINCT_EXACT_ROWS, estimate_distinct, sample_positions
 from contexta.quality.models import ColumnKind, ColumnProfile, FrameProfile
 
-__all__ = ["profile_frame", "schema_fingerprint"]
+__all__ = ["duplicate_column_renames", "profile_frame", "schema_fingerprint"]
 
 _PANDAS = "pandas"  # str(nw.Implementation.PANDAS.value): FrameProfile.backend
 
@@ -224,11 +224,16 @@ def profile_frame(frame: object, *, columns: Sequence[str] | None = None) -> Fra
         frame: the dataframe; any frame narwhals accepts.
         columns: profile only these columns (all by default).
 
+    Columns sharing a name (legal in pandas and Arrow) are profiled under distinct
+    names: the first keeps its name, later ones become ``name (2)``, ``name (3)``, ...
+    (see ``duplicate_column_renames``), so the schema and the statistics agree.
+
     Raises:
         ValidationError: ``frame`` is not a supported dataframe, or a name in
             ``columns`` is not one of its columns.
         DependencyError: narwhals is not installed.
     """
+    frame, _ = _dedupe_columns(frame)
     pandas = sys.modules.get("pandas")
     plain_pandas = pandas is not None and type(frame) is pandas.DataFrame
     if plain_pandas:
@@ -253,6 +258,64 @@ def profile_frame(frame: object, *, columns: Sequence[str] | None = None) -> Fra
                      "allowed": "a frame with unique column names and profilable types"},
             cause=exc,
         ) from exc
+
+
+def _column_names(frame: object) -> list[Any] | None:
+    """The column names of a pandas frame or an Arrow table (``None`` for other frames)."""
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and isinstance(frame, pandas.DataFrame):
+        return None if frame.columns.is_unique else list(frame.columns)
+    pyarrow = sys.modules.get("pyarrow")
+    if pyarrow is not None and isinstance(frame, pyarrow.Table):
+        return list(frame.column_names)
+    return None
+
+
+def _unique_names(names: Sequence[Any]) -> tuple[list[Any], dict[str, str]]:
+    """Names with duplicates made distinct, and ``{new name: original name}``."""
+    taken = {str(name) for name in names}
+    seen: set[str] = set()
+    out: list[Any] = []
+    renamed: dict[str, str] = {}
+    for name in names:
+        text = str(name)
+        if text not in seen:
+            seen.add(text)
+            out.append(name)
+            continue
+        number = 2
+        while f"{text} ({number})" in taken:
+            number += 1
+        new = f"{text} ({number})"
+        taken.add(new)
+        seen.add(new)
+        out.append(new)
+        renamed[new] = text
+    return out, renamed
+
+
+def duplicate_column_renames(frame: object) -> dict[str, str]:
+    """``{profiled name: column name}`` for the columns of ``frame`` that share a name
+    with an earlier one (empty when the names are unique or the frame is not pandas or
+    Arrow; polars frames cannot hold duplicates)."""
+    names = _column_names(frame)
+    return {} if names is None else _unique_names(names)[1]
+
+
+def _dedupe_columns(frame: object) -> tuple[object, dict[str, str]]:
+    """``frame`` itself, or a shallow copy whose duplicated column names are distinct."""
+    names = _column_names(frame)
+    if names is None:
+        return frame, {}
+    unique, renamed = _unique_names(names)
+    if not renamed:
+        return frame, {}
+    pyarrow = sys.modules.get("pyarrow")
+    if pyarrow is not None and isinstance(frame, pyarrow.Table):
+        return frame.rename_columns([str(name) for name in unique]), renamed
+    copy = frame.copy(deep=False)  # type: ignore[attr-defined]
+    copy.columns = unique
+    return copy, renamed
 
 
 def _specs(nw: Any, selected: list[tuple[Any, Any]]) -> list[ColumnSpec]:
