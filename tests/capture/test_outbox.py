@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -111,16 +112,26 @@ def test_raise_mode_and_strict_runs_raise_capture_error(
         monkeypatch.undo()
 
 
-def test_spooling_failure_raises_capture_error(
+def test_spooling_failure_everywhere_is_a_failure_result_not_a_crash(
         make_ctx, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Store, outbox and fallback outbox all unwritable: the pipeline keeps running and
+    gets a FAILURE result (the loss is logged); only a strict run raises."""
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     ctx = make_ctx(recovery={"outbox_root": str(blocker / "outbox")})
     with ctx.run("nowhere") as run:
-        _break_appends(monkeypatch, ctx.record_store)
-        with pytest.raises(CaptureError):
-            run.metric("x", 1)
-        monkeypatch.undo()
+        with monkeypatch.context() as patch:
+            _break_appends(patch, ctx.record_store)
+            patch.setattr(tempfile, "tempdir", str(blocker / "tmp"))  # fallback fails too
+            result = run.metric("x", 1)
+            assert result.status is ResultStatus.FAILURE
+            assert result.error_code == "capture_spool_failed"
+    with ctx.run("nowhere, strict", strict=True) as strict:
+        with monkeypatch.context() as patch:
+            _break_appends(patch, ctx.record_store)
+            patch.setattr(tempfile, "tempdir", str(blocker / "tmp"))
+            with pytest.raises(CaptureError):
+                strict.metric("x", 1)
 
 
 class FlakySink(InMemorySink):

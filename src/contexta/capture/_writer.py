@@ -7,6 +7,16 @@ model is spooled durably, the result is ``DEGRADED`` with
 per outage is written into the run as soon as the store takes writes again.
 In ``raise`` mode, or for a strict scope, they become ``CaptureError``.
 Anything else (a conflict, invalid data) is a real error and propagates.
+
+The outbox itself falls back to a directory outside the workspace when its
+own file system is the one that is full or read-only (see
+:mod:`contexta.recovery.outbox`), so run and stage closes are spooled too and
+replay can complete the run. Only when that fallback fails as well is the
+capture lost; even then the default mode does not raise into the pipeline (the
+promise of ``"outbox"`` mode is that storage trouble never crashes the job):
+the loss is logged at ERROR with a running count and the call returns a
+``FAILURE`` result with ``error_code="capture_spool_failed"``, so nothing is
+dropped silently.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from contexta.capture.results import (
     CaptureResult,
     Delivery,
     DeliveryStatus,
+    FailureInfo,
     PayloadFamily,
     ResultStatus,
     stored_result,
@@ -68,6 +79,7 @@ class CaptureWriter:
         self._lock = threading.Lock()
         self._outages = OutageLedger()
         self._spooled_runs: set[str] = set()
+        self._lost_count = 0  # captures neither stored nor spooled (both outboxes failed)
 
     # -- store calls -------------------------------------------------------------------
     def put(self, model: Any, *, run_key: str | None, strict: bool,
@@ -108,6 +120,9 @@ class CaptureWriter:
         except Exception as exc:
             spooled = self._absorb(exc, list(records), PayloadFamily.RECORD, run_key, strict,
                                    factory, many=True)
+            if spooled.failed:  # nothing spooled: one FAILURE per record
+                return [CaptureResult(**{**_fields(spooled), "payload": record,
+                                         "value": record}) for record in records]
             return self._dispatched([
                 CaptureResult(**{**_fields(spooled), "payload": record, "value": record,
                                  "replay_refs": (ref,)})
@@ -150,10 +165,17 @@ class CaptureWriter:
                 except OSError:
                     self._reraise(exc, manifest)
                 manifest = dataclasses.replace(manifest, hash_value=digest, size_bytes=size)
-            refs = [self._spool(manifest, PayloadFamily.ARTIFACT, exc, body=source,
-                                source_name=source_name)]
+            try:
+                refs = [self._spool(manifest, PayloadFamily.ARTIFACT, exc, body=source,
+                                    source_name=source_name)]
+            except CaptureError as spool_error:
+                return self._lost(exc, spool_error, manifest, PayloadFamily.ARTIFACT,
+                                  1 + (edge is not None))
             if edge is not None:
-                refs.append(self._spool(edge, PayloadFamily.CONTEXT, exc))
+                try:
+                    refs.append(self._spool(edge, PayloadFamily.CONTEXT, exc))
+                except CaptureError as spool_error:  # the body is spooled; its edge is lost
+                    self._lost(exc, spool_error, edge, PayloadFamily.CONTEXT, 1)
             spooled = self._spooled(manifest, PayloadFamily.ARTIFACT, exc, refs, run_key,
                                     factory)
             return self._dispatched([spooled], run_key, factory)[0]
@@ -200,9 +222,36 @@ class CaptureWriter:
                 many: bool = False) -> CaptureResult:
         if not self._can_absorb(exc, run_key, strict):
             self._reraise(exc, models[0])
-        refs = self.outbox_many(models, family, exc) if many else [
-            self._spool(models[0], family, exc)]
+        try:
+            refs = self.outbox_many(models, family, exc) if many else [
+                self._spool(models[0], family, exc)]
+        except CaptureError as spool_error:
+            return self._lost(exc, spool_error, models[0], family, len(models))
         return self._spooled(models[0], family, exc, refs, run_key, factory)
+
+    def _lost(self, exc: BaseException, spool_error: CaptureError, model: Any,
+              family: PayloadFamily, count: int) -> CaptureResult:
+        """Neither the store nor either outbox took it: log at ERROR, return ``FAILURE``.
+
+        Only reached in non-strict ``outbox`` mode, which promises not to raise into
+        the pipeline for storage trouble; the ERROR log (with the running count) and
+        the ``FAILURE`` result keep the loss from being silent.
+        """
+        with self._lock:
+            self._lost_count += count
+            total = self._lost_count
+        logger.error("%d capture(s) lost (%d so far in this session): the store failed (%s) "
+                     "and spooling failed too: %s", count, total, _describe(exc),
+                     spool_error.message)
+        message = f"capture of {kind_of(model)} {_ref_text(model)} was lost: {spool_error}"
+        return CaptureResult(
+            ResultStatus.FAILURE, payload=model, family=family, applied=False,
+            deliveries=(Delivery("workspace", family, DeliveryStatus.FAILURE, message),),
+            failure=FailureInfo("capture_spool_failed", message, True, "CaptureError",
+                                {"outbox_root": spool_error.details.get("outbox_root"),
+                                 "fallback_outbox_root":
+                                     spool_error.details.get("fallback_outbox_root")}),
+            error_code="capture_spool_failed", error_message=message)
 
     def _spool(self, model: Any, family: PayloadFamily, exc: BaseException, *,
                body: str | None = None, source_name: str | None = None) -> str:
@@ -275,7 +324,10 @@ class CaptureWriter:
             if not final:
                 self._outages.put_back(run_key, outage)
             elif self._can_absorb(exc, run_key, False):
-                self._spool(marker, PayloadFamily.DEGRADATION, exc)
+                try:
+                    self._spool(marker, PayloadFamily.DEGRADATION, exc)
+                except CaptureError as spool_error:
+                    self._lost(exc, spool_error, marker, PayloadFamily.DEGRADATION, 1)
             else:
                 logger.warning("capture.delivery_degraded marker for %s lost: %s", run_key, exc)
             return

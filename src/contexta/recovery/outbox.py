@@ -11,16 +11,30 @@ replaying twice stores nothing twice.
 Layout under ``recovery.outbox_root``: ``outbox.jsonl`` (pending),
 ``dead-letter.jsonl``, ``unreadable.jsonl`` (torn lines, kept, never
 deleted) and ``bodies/`` (artifact bodies spooled with their entry).
+
+The default outbox (``<workspace>/cache/outbox``) sits on the workspace's own
+file system, so the disk-full or read-only episode that made the store fail
+usually makes the outbox fail too. When writing there fails with an
+``OSError`` (ENOSPC, EROFS, EACCES, ENOTDIR, …) the entry goes to a fallback
+outbox outside the workspace, :func:`fallback_outbox_root`: a private (0700)
+per-user, per-outbox directory under the temp dir. :func:`replay_outbox`
+replays both locations, acknowledging each entry where it lives. Only when the
+fallback fails as well does spooling raise ``CaptureError``
+(``capture_spool_failed``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import hashlib
 import json
 import logging
 import os
 import shutil
+import stat
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -40,6 +54,7 @@ from contexta.recovery.results import RecoveryResult, ReplayBatchResult, ReplayE
 
 __all__ = [
     "Outbox",
+    "fallback_outbox_root",
     "RecoveryResult",
     "ReplayBatchResult",
     "ReplayEntryResult",
@@ -76,12 +91,57 @@ RECORD_KINDS: Mapping[str, str] = MappingProxyType({
 })
 
 
-class Outbox:
-    """Append-only spool under ``root``; safe across threads and processes."""
+def fallback_outbox_root(root: str | os.PathLike[str]) -> Path:
+    """Where spooling goes when ``root`` cannot be written: outside the workspace.
 
-    def __init__(self, root: str | os.PathLike[str], *, fsync: bool = False) -> None:
+    ``<tempdir>/contexta-outbox-<uid>/<sha256 of the resolved root, 16 hex>``: one
+    directory per outbox, so capture and a later :func:`replay_outbox` with the same
+    config agree on it, and one parent per user, because a shared ``/tmp`` parent
+    made 0700 by one user would shut every other user out.
+    """
+    digest = hashlib.sha256(os.fsencode(Path(root).resolve())).hexdigest()[:16]
+    owner = os.getuid() if hasattr(os, "getuid") else "user"
+    return Path(tempfile.gettempdir()) / f"contexta-outbox-{owner}" / digest
+
+
+def _private_dir(path: Path) -> None:
+    """Create ``path`` and its parent with mode 0700; refuse one owned by someone else.
+
+    The parent sits in a world-writable temp dir under a predictable name, so a
+    directory (or symlink) planted there by another user must not receive captures.
+    """
+    for directory in (path.parent, path):
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir(mode=0o700)
+        info = os.lstat(directory)
+        if not stat.S_ISDIR(info.st_mode) or (
+                hasattr(os, "getuid") and info.st_uid != os.getuid()):
+            message = f"{directory} is not a directory owned by this user"
+            raise OSError(errno.EACCES, message, str(directory))
+
+
+class Outbox:
+    """Append-only spool under ``root``; safe across threads and processes.
+
+    ``fallback=True`` (the default) lets :meth:`spool_many` write to
+    :func:`fallback_outbox_root` when ``root`` cannot be written.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], *, fsync: bool = False,
+                 fallback: bool = True) -> None:
         self.root = Path(root)
         self.fsync = fsync
+        self._fallback_enabled = fallback
+        self._fallback: Outbox | None = None
+        self._fallback_warned = False
+
+    @property
+    def fallback(self) -> Outbox | None:
+        """The outbox used when ``root`` fails (it has no fallback of its own)."""
+        if self._fallback is None and self._fallback_enabled:
+            self._fallback = Outbox(fallback_outbox_root(self.root), fsync=self.fsync,
+                                    fallback=False)
+        return self._fallback
 
     @property
     def pending_path(self) -> Path:
@@ -111,24 +171,60 @@ class Outbox:
 
     def spool_many(self, entries: Sequence[dict[str, Any]], *,
                    body_source: str | os.PathLike[str] | None = None) -> None:
-        """Append entries (``replay_ref``, ``kind``, ``family``, ``payload``, …) in one write."""
+        """Append entries (``replay_ref``, ``kind``, ``family``, ``payload``, …) in one write.
+
+        An ``OSError`` at ``root`` (the workspace's disk is full or read-only, as it
+        usually is when the store just failed) sends the entries to :attr:`fallback`
+        instead; ``CaptureError`` (``capture_spool_failed``) only when both fail.
+        """
         try:
-            with self.locked():
-                if body_source is not None:
-                    entries[0]["body"] = self._store_body(entries[0]["replay_ref"],
-                                                          Path(body_source))
-                lines = "".join(
-                    json.dumps({"target": WORKSPACE_TARGET, "attempts": 0, "pid": os.getpid(),
-                                **entry}, sort_keys=True, ensure_ascii=False,
-                               separators=(",", ":"), allow_nan=False) + "\n"
-                    for entry in entries)
-                self._append(self.pending_path, lines)
+            self._write(entries, body_source)
+            return
         except (OSError, ValueError, TypeError) as exc:
-            refs = [entry.get("replay_ref") for entry in entries[:5]]
-            message = f"capture could not be stored nor spooled to the outbox at {self.root}: {exc}"
-            raise CaptureError(message, code="capture_dispatch_failed",
-                               details={"outbox_root": str(self.root), "replay_refs": refs},
-                               cause=exc) from exc
+            error: BaseException = exc
+        fallback = self.fallback if isinstance(error, OSError) else None
+        if fallback is not None:
+            try:
+                _private_dir(fallback.root)
+                fallback._write(entries, body_source)
+            except (OSError, ValueError, TypeError) as exc:
+                error = exc
+            else:
+                if not self._fallback_warned:
+                    self._fallback_warned = True
+                    logger.warning("the outbox at %s cannot be written (%s); captures are "
+                                   "spooled to %s instead until it can (replay_outbox "
+                                   "replays both)", self.root, error, fallback.root)
+                return
+        refs = [entry.get("replay_ref") for entry in entries[:5]]
+        where = str(self.root) + (f" nor to {fallback.root}" if fallback is not None else "")
+        message = f"capture could not be stored nor spooled to the outbox at {where}: {error}"
+        raise CaptureError(message, code="capture_spool_failed",
+                           details={"outbox_root": str(self.root),
+                                    "fallback_outbox_root": (str(fallback.root) if fallback
+                                                             is not None else None),
+                                    "replay_refs": refs, "count": len(entries)},
+                           cause=error) from error
+
+    def _write(self, entries: Sequence[dict[str, Any]],
+               body_source: str | os.PathLike[str] | None) -> None:
+        with self.locked():
+            body = None
+            if body_source is not None:
+                body = self._store_body(entries[0]["replay_ref"], Path(body_source))
+            lines = "".join(
+                json.dumps({"target": WORKSPACE_TARGET, "attempts": 0, "pid": os.getpid(),
+                            **entry, **({"body": body} if body and i == 0 else {})},
+                           sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                           allow_nan=False) + "\n"
+                for i, entry in enumerate(entries))
+            try:
+                self._append(self.pending_path, lines)
+            except BaseException:
+                if body is not None:  # the entry went elsewhere (or nowhere): no orphan body
+                    with contextlib.suppress(OSError):
+                        (self.root / body).unlink()
+                raise
 
     def _store_body(self, replay_ref: str, source: Path) -> str:
         bodies = self.root / "bodies"
@@ -143,13 +239,21 @@ class Outbox:
         return f"bodies/{name}"
 
     def _append(self, path: Path, line: str) -> None:
+        """Append whole lines, or nothing: a write cut short (ENOSPC) is truncated away,
+        so the next append does not glue its entry onto a torn line."""
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            data = memoryview(line.encode("utf-8"))
-            while data:
-                data = data[os.write(fd, data):]
-            if self.fsync:
-                os.fsync(fd)
+            start = os.fstat(fd).st_size  # callers hold the lock: nobody else appends
+            try:
+                data = memoryview(line.encode("utf-8"))
+                while data:
+                    data = data[os.write(fd, data):]
+                if self.fsync:
+                    os.fsync(fd)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, start)
+                raise
         finally:
             os.close(fd)
 
@@ -218,6 +322,20 @@ def _is_superseded(repository: Any, kind: str, model: Any) -> bool:
     return stored is not None and stored.status != "open"
 
 
+def _is_same_project(repository: Any, kind: str, model: Any) -> bool:
+    """A spooled ``Project`` whose ref is stored under the same name is already applied.
+
+    Capture spools a freshly built ``Project`` when it cannot read the store (a
+    read-only episode), so its ``created_at`` differs from the stored one; the
+    project is there all the same, and the stored ``created_at`` wins. Only a
+    different name is a real conflict.
+    """
+    if kind != "project":
+        return False
+    stored = repository.find_project(model.project_ref)
+    return stored is not None and stored.name == model.name
+
+
 def apply_to_stores(entry: Mapping[str, Any], stores: Any, root: Path) -> str:
     """Write one entry into the workspace stores; returns a short detail."""
     kind = entry["kind"]
@@ -229,6 +347,8 @@ def apply_to_stores(entry: Mapping[str, Any], stores: Any, root: Path) -> str:
         except ConflictError:
             if _is_superseded(repository, kind, model):
                 return "superseded by a later state already stored"
+            if _is_same_project(repository, kind, model):
+                return "project already stored (the stored created_at is kept)"
             raise
         return "stored"
     if kind in RECORD_KINDS:
@@ -291,6 +411,11 @@ def replay_outbox(
     ``target=None``/``"workspace"`` writes into the stores; a sink name
     re-delivers that sink's spooled payloads to the sink of that name in
     ``sinks``. Entries are removed only after success.
+
+    Both the configured outbox and its fallback outside the workspace
+    (:func:`fallback_outbox_root`, used while the configured one could not be
+    written) are replayed, configured first (it holds the older entries), each
+    entry acknowledged in the file it lives in; ``limit`` counts across both.
     """
     _check_arguments(limit=limit, dead_letter_after_failures=dead_letter_after_failures)
     wanted = target or WORKSPACE_TARGET
@@ -300,12 +425,42 @@ def replay_outbox(
         if sink is None:
             message = f"target {wanted!r} is neither 'workspace' nor the name of a given sink"
             raise ValidationError(message, details={"field": "target", "value": wanted})
-    outbox = Outbox(config.recovery.outbox_root)
-    if not outbox.pending_path.exists():
+    primary = Outbox(config.recovery.outbox_root)
+    fallback = primary.fallback
+    assert fallback is not None
+    parts: list[ReplayBatchResult] = []
+    for outbox in (primary, fallback):
+        if not outbox.pending_path.exists():
+            continue
+        left = None if limit is None else limit - sum(len(part.entries) for part in parts)
+        if left is not None and left < 1:
+            break
+        parts.append(_run_replay(outbox, wanted, sink, config, limit=left,
+                                 acknowledge_successes=acknowledge_successes,
+                                 dead_letter_after_failures=dead_letter_after_failures))
+    if not parts:
         return ReplayBatchResult(status="SUCCESS", notes=("outbox_empty",))
-    return _run_replay(outbox, wanted, sink, config, limit=limit,
-                       acknowledge_successes=acknowledge_successes,
-                       dead_letter_after_failures=dead_letter_after_failures)
+    return _merged(parts, primary, fallback, wanted)
+
+
+def _merged(parts: Sequence[ReplayBatchResult], primary: Outbox, fallback: Outbox,
+            wanted: str) -> ReplayBatchResult:
+    """One result over the configured outbox and its fallback."""
+    entries = tuple(entry for part in parts for entry in part.entries)
+    acknowledged = sum(part.acknowledged_count for part in parts)
+    pending = sum(part.pending_count for part in parts)
+    if not entries or (acknowledged == len(entries) and pending == 0):
+        status = "SUCCESS"
+    elif acknowledged == 0:
+        status = "FAILURE"
+    else:
+        status = "DEGRADED"
+    return ReplayBatchResult(
+        status=status, warnings=tuple(w for part in parts for w in part.warnings),
+        entries=entries, acknowledged_count=acknowledged, pending_count=pending,
+        dead_lettered_count=sum(part.dead_lettered_count for part in parts),
+        details={"outbox_root": str(primary.root), "fallback_outbox_root": str(fallback.root),
+                 "target": wanted})
 
 
 def _run_replay(
