@@ -33,8 +33,13 @@ from nightly_etl.source import (  # noqa: E402
 )
 
 
-def _run_nights(source: SourceData, nights: int, root: Path, *, capture: bool) -> float:
-    """Wall seconds for ``nights`` nights; feed delivery (the vendor's work) included."""
+def _run_nights(source: SourceData, nights: int, root: Path, *,
+                capture: bool) -> tuple[float, float]:
+    """Wall and CPU seconds for ``nights`` nights; feed delivery (the vendor's work) included.
+
+    CPU time of this process (all threads) is reported next to wall time: on a shared
+    machine whose speed drifts, it moves much less between rounds.
+    """
     out = root / "out"
     if capture:
         from contexta import Contexta
@@ -42,7 +47,7 @@ def _run_nights(source: SourceData, nights: int, root: Path, *, capture: bool) -
         ctx = Contexta(workspace=str(root / "workspace"), config={"project_name": PROJECT_NAME})
     else:
         ctx = NullContexta()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         for night in range(1, nights + 1):
             date = night_date(night)
@@ -50,7 +55,7 @@ def _run_nights(source: SourceData, nights: int, root: Path, *, capture: bool) -
             run_night(ctx, source, night=night, date=date, feed_path=feed, out_dir=out)
     finally:
         ctx.close()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu_started
 
 
 def _overhead(nights: int, rounds: int) -> None:
@@ -62,15 +67,19 @@ def _overhead(nights: int, rounds: int) -> None:
         _run_nights(source, 2, base / "warm-on", capture=True)
         off: list[float] = []
         on: list[float] = []
+        cpu_off: list[float] = []
+        cpu_on: list[float] = []
         for index in range(rounds):
             order = (False, True) if index % 2 == 0 else (True, False)
             for capture in order:
                 root = base / f"r{index}-{'on' if capture else 'off'}"
-                seconds = _run_nights(source, nights, root, capture=capture)
+                seconds, cpu = _run_nights(source, nights, root, capture=capture)
                 (on if capture else off).append(seconds)
+                (cpu_on if capture else cpu_off).append(cpu)
                 print(
                     f"round {index + 1}: capture {'on ' if capture else 'off'} "
-                    f"{seconds:7.2f} s  ({seconds / nights * 1000:6.1f} ms/night)"
+                    f"{seconds:7.2f} s  ({seconds / nights * 1000:6.1f} ms/night)  "
+                    f"cpu {cpu:6.2f} s"
                 )
     best_off, best_on = min(off), min(on)
     med_off, med_on = statistics.median(off), statistics.median(on)
@@ -86,6 +95,12 @@ def _overhead(nights: int, rounds: int) -> None:
     )
     per_night_ms = (best_on - best_off) / nights * 1000
     print(f"capture cost per night: {per_night_ms:.1f} ms")
+    low_off, low_on = min(cpu_off), min(cpu_on)
+    added_ms = (low_on - low_off) / nights * 1000
+    print(
+        f"cpu time, best of {rounds}:  off {low_off:.2f} s   on {low_on:.2f} s  -> capture adds "
+        f"{(low_on / low_off - 1) * 100:+.1f} %  ({added_ms:.1f} ms/night)"
+    )
 
 
 def _timed(command: list[str]) -> tuple[float, subprocess.CompletedProcess[str]]:
