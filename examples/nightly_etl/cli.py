@@ -54,8 +54,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 1 <= args.nights <= MAX_NIGHTS:
         parser.error(f"--nights must be between 1 and {MAX_NIGHTS}, got {args.nights}")
-    if args.break_night < 0:
-        parser.error(f"--break-night must be 0 (no break) or a night, got {args.break_night}")
+    if not 0 <= args.break_night <= args.nights:
+        parser.error(
+            f"--break-night must be 0 (no break) or a night from 1 to --nights "
+            f"({args.nights}), got {args.break_night}"
+        )
     return args
 
 

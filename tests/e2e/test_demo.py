@@ -131,3 +131,6 @@ def test_rejects_bad_options(tmp_path: Path) -> None:
     done = _demo(tmp_path, "--nights", "400")
     assert done.returncode == 2
     assert "--nights" in done.stderr
+    late = _demo(tmp_path, "--nights", "7", "--break-night", "8")
+    assert late.returncode == 2
+    assert "--break-night" in late.stderr

@@ -138,7 +138,7 @@ class ReadPath:
         Snapshots read 100,000s of rows and SQLAlchemy rows cost µs each.
         """
         compiled = stmt.compile(
-            dialect=self._db.engine.dialect, compile_kwargs={"render_postcompile": True}
+            dialect=self._db.read_dialect, compile_kwargs={"render_postcompile": True}
         )
         values = compiled.params
         order = compiled.positiontup

@@ -116,6 +116,11 @@ class Database:
                 self._engine = self._open()
             return self._engine
 
+    @property
+    def read_dialect(self) -> Any:
+        """The dialect reads compile for, without creating a workspace that is not there."""
+        return self._read_engine().dialect
+
     def _read_engine(self) -> Engine:
         """The engine for reads: the real one, or an empty schema while nothing exists.
 
