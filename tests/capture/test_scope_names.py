@@ -31,3 +31,11 @@ def test_blank_run_and_deployment_names_are_rejected(ctx, name: str) -> None:
     with pytest.raises(ValidationError):
         ctx.deployment(name)
     assert list(ctx.list_runs()) == []
+
+
+def test_an_event_without_a_message_names_the_field(ctx) -> None:
+    with ctx.run("events") as run:
+        with pytest.raises(ValidationError) as caught:
+            run.event("loaded")
+        assert caught.value.code == "context_invalid_string"
+        assert caught.value.details["field"] == "message"

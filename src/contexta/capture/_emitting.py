@@ -164,7 +164,7 @@ class Emitter:
                       ) -> Any:
         if message is None:
             text = f"event {key!r} needs a message"
-            raise ValidationError(text, code="record_invalid_key",
+            raise ValidationError(text, code="context_invalid_string",
                                   details={"field": "message", "value": None,
                                            "allowed": "non-blank text"})
         if tags:
