@@ -23,6 +23,7 @@ __all__ = ["PROJECT_NAME", "main", "parse_args"]
 PROJECT_NAME = "nightly-etl"
 CONFIG_FILE = Path(__file__).with_name("contexta.toml")
 MAX_NIGHTS = 365
+DEFAULT_BREAK_NIGHT = 5
 DEFAULT_ROOT = Path("demo-output")
 _MARKER = ".nightly-etl-demo"
 
@@ -40,8 +41,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--break-night",
         type=int,
-        default=5,
-        help="night on which the vendor renames wind_speed (0 = never; default 5)",
+        default=None,
+        help="night on which the vendor renames wind_speed (0 = never; default 5, or never "
+        "when fewer than 5 nights run)",
     )
     parser.add_argument("--workspace", type=Path, help="Contexta workspace (must be new or empty)")
     parser.add_argument("--out", type=Path, help="folder for the feature tables")
@@ -54,7 +56,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 1 <= args.nights <= MAX_NIGHTS:
         parser.error(f"--nights must be between 1 and {MAX_NIGHTS}, got {args.nights}")
-    if not 0 <= args.break_night <= args.nights:
+    if args.break_night is None:
+        args.break_night = DEFAULT_BREAK_NIGHT if args.nights >= DEFAULT_BREAK_NIGHT else 0
+    elif not 0 <= args.break_night <= args.nights:
         parser.error(
             f"--break-night must be 0 (no break) or a night from 1 to --nights "
             f"({args.nights}), got {args.break_night}"
