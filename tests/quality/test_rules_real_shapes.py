@@ -78,6 +78,56 @@ def test_a_value_at_the_bound_of_every_baseline_run_is_not_a_collapse() -> None:
     assert _keys(clear, history) == set()
 
 
+def test_a_clear_day_after_a_foggy_day_is_not_a_collapse() -> None:
+    # 2013-10-06: fog all day, visibility never reached its 10-mile cap; 2013-10-08 was
+    # clear all day. The cap is still the usual value (six of seven baseline runs).
+    rng = np.random.default_rng(10)
+    frames = [weather_day(rng) for _ in range(7)]
+    frames[4]["visib"] = rng.choice([0.25, 0.5, 1.0, 2.0, 5.0, 9.0], len(frames[4]))
+    history = _history(frames)
+    assert sum(b.stat("visib", "max") == 10.0 for b in history) == 6
+    clear = profile(weather_day(rng, clear_all_day=True))
+    assert _keys(clear, history) == set()
+
+
+def test_a_value_at_the_bound_of_a_minority_of_runs_is_still_judged() -> None:
+    rng = np.random.default_rng(11)
+    frames = [weather_day(rng) for _ in range(5)]
+    for frame in frames[:3]:  # foggy most days: 10.0 was the top of only two runs
+        frame["visib"] = rng.choice([0.5, 1.0, 2.0, 5.0, 9.0], len(frame))
+    stuck = profile(_visib_constant(rng, 10.0))
+    assert _keys(stuck, _history(frames)) == {("dq.zero_collapse", "visib")}
+
+
+def _engines(rng: np.random.Generator, rows: int = 900) -> object:
+    import pandas as pd
+
+    return pd.DataFrame({"engines": rng.choice([1.0, 2.0, 3.0, 4.0], rows,
+                                               p=[0.004, 0.99, 0.003, 0.003])})
+
+
+def test_a_few_valued_column_at_its_usual_value_is_not_a_collapse() -> None:
+    # 2013-06-25: every plane of the day had two engines, as 99 % do on other days.
+    rng = np.random.default_rng(12)
+    history = _history([_engines(rng) for _ in range(7)])
+    assert all(b.stat("engines", "distinct_count") > 1 for b in history)
+    import pandas as pd
+
+    two = profile(pd.DataFrame({"engines": [2.0] * 900}))
+    assert _keys(two, history) == set()
+    four = profile(pd.DataFrame({"engines": [4.0] * 900}))  # a default, not the usual value
+    assert _keys(four, history) == {("dq.zero_collapse", "engines")}
+
+
+def test_a_continuous_column_filled_with_its_mean_is_a_collapse() -> None:
+    rng = np.random.default_rng(13)
+    history = _history([weather_day(rng) for _ in range(7)])
+    mean = float(np.mean([b.stat("humid", "mean") for b in history]))
+    filled = weather_day(rng)
+    filled["humid"] = round(mean, 2)
+    assert _keys(profile(filled), history) == {("dq.zero_collapse", "humid")}
+
+
 def test_calm_winds_are_not_a_zero_collapse() -> None:
     rng = np.random.default_rng(6)
     history = _history([weather_day(rng, calm_share=share)
