@@ -99,11 +99,9 @@ class AppendPath:
             seq = self._write_spool_one(columns, body)
             full = len(self._pending) >= INDEX_AT
             if full:
-                self._hand_off(wake=False)
+                self._hand_off()
         if full:
-            # Indexed by this thread: the background thread would need the GIL back
-            # from this busy one after every statement it runs (see pipeline.py).
-            self._drain_quietly()
+            self._drain_if_behind()
         receipt = AppendReceipt(seq, 0, 0, ref, env.record_type, run_ref, self._status, False)
         return AppendResult((receipt,), durability_status=self._status, durable_count=1)
 
@@ -154,9 +152,9 @@ class AppendPath:
                     self._write_spool(records, bodies, range(len(records)))
                 full = len(self._pending) >= INDEX_AT
                 if full:
-                    self._hand_off(wake=False)
+                    self._hand_off()
             if full:
-                self._drain_quietly()
+                self._drain_if_behind()
             return len(records)
         receipts = self._append_all(list(records), minted=True)
         return sum(1 for r in receipts if not r.deduplicated)
@@ -207,11 +205,9 @@ class AppendPath:
                 )
             full = len(self._pending) >= INDEX_AT
             if full:
-                self._hand_off(wake=False)
+                self._hand_off()
         if full:
-            # Indexed by this thread: the background thread would need the GIL back
-            # from this busy one after every statement it runs (see pipeline.py).
-            self._drain_quietly()
+            self._drain_if_behind()
         return receipts
 
     def _missing_runs(self, runs: set[str]) -> dict[str, ContextaError]:

@@ -1,8 +1,10 @@
 """Moving appended records from ``RecordStore``'s memory into the database.
 
-Appended columns wait in ``_pending`` until 1,000 accumulate (indexed by the appending
-thread), appends pause for 0.2 s or the oldest waited 2 s (the background step of
-``indexer.py``), a read needs them, or the store closes.
+Appended columns wait in ``_pending`` until 1,000 accumulate, appends pause for 0.2 s
+or the oldest waited 2 s, a read needs them, or the store closes. Full batches are
+indexed by the background step of ``indexer.py`` on the other core while the appending
+thread goes on (its multi-row inserts step without the GIL, ``bulk_insert.py``); the
+appending thread only helps when that step falls ``_MAX_BACKLOG`` batches behind.
 They are then handed off, oldest first, as ``(spool writer, rows)`` batches and
 indexed strictly in spool order under ``_index_lock``: each batch records how
 far its spool is indexed, so a crash never indexes a line twice or skips one.
@@ -35,6 +37,8 @@ _log = logging.getLogger(__name__)
 _ROTATE_BYTES = 64 * 1024 * 1024
 _ORPHAN_SCAN_EVERY_S = 1.0
 _TRANSACTION_ROWS = 1000
+#: Handed-off batches the background thread may fall behind by before appenders help.
+_MAX_BACKLOG = 4
 #: Longest a record waits unindexed while its process keeps appending.
 MAX_LAG_S = 2.0
 
@@ -129,14 +133,18 @@ class IndexPipeline:
         except ContextaError:
             _log.warning("indexing records failed; they stay safe in the spool", exc_info=True)
 
-    def _index_if_due(self, age_s: float) -> None:
-        """Background step: index pending records once appends pause for ``age_s``.
+    def _drain_if_behind(self) -> None:
+        """After a hand-off: let the background thread index, unless it is far behind."""
+        if len(self._handed) > _MAX_BACKLOG:
+            self._drain_quietly()
 
-        While this process keeps appending, the background thread stays out of the way:
-        every row it inserts needs the GIL back from the busy thread, so its write
-        transaction crawls and the capture thread's own writes queue behind it. Such
-        records are indexed at 1,000 pending, before reads, at close, or at the latest
-        ``MAX_LAG_S`` after they were appended.
+    def _index_if_due(self, age_s: float) -> None:
+        """Background step: index handed-off batches; hand off pending records once
+        appends pause for ``age_s`` or the oldest waited ``MAX_LAG_S``.
+
+        Fewer than 1,000 pending records are not handed off while appends go on: small
+        transactions would keep the capture thread's metadata puts waiting for the
+        write lock for little gain.
         """
         if self._pending and self._lock.acquire(blocking=False):
             try:
