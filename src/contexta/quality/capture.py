@@ -152,7 +152,8 @@ def capture_profile(scope: Any, frame: object, *, name: str, thresholds: Thresho
         if checks:
             baselines = load_baselines(scope.ctx, run_ref=run_ref, stage=stage, batch=batch,
                                        dataset=dataset, history_runs=runs)
-            findings += evaluate_history(profile, baselines, limits, dataset=dataset)
+            findings += evaluate_history(profile, baselines.runs, limits, dataset=dataset,
+                                         latest=baselines.latest)
     except (MemoryError, RecursionError):
         raise
     except Exception as exc:  # never break the host job (module docstring)

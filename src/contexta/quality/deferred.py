@@ -287,7 +287,8 @@ class _Walk:
                 stage=stage, batch=batch, dataset=dataset, history_runs=history_runs,
                 extra_flags=extra)
             profile = rebuild_profile(group)
-            findings = evaluate_history(profile, baselines, thresholds, dataset=dataset)
+            findings = evaluate_history(profile, baselines.runs, thresholds, dataset=dataset,
+                                        latest=baselines.latest)
             if not findings:
                 return DeferredProfile(stage, batch, dataset)
             keys = ProfileKeys(dataset, profile.column_names)

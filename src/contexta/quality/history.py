@@ -4,8 +4,10 @@ The baseline of a profile is the same dataset name, in a stage of the same name,
 the previous ``history_runs`` completed runs of the same project that recorded it
 (newest first), leaving out runs where a data-quality finding named the dataset in
 that stage: a broken night is not a normal night, so the night after it is compared
-with the last healthy one (no "schema changed back", and a null rate of 1.0 does not
-raise the baseline maximum so far that a second break goes unseen). A batch profile
+with the last healthy one (a null rate of 1.0 does not raise the baseline maximum so
+far that a second break goes unseen). The newest earlier profile is kept aside as
+``latest`` whether flagged or not: a schema is compared with it too, so a lasting
+change is reported once, not on every night until it leaves the window. A batch profile
 prefers the history of the same batch name where any exists among the runs read;
 otherwise each run contributes its latest profile of the dataset in that stage.
 Statistics are found by their ``dq.*`` tags, never by parsing keys, so renaming rules
@@ -23,12 +25,19 @@ import datetime as _dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from typing import Any
+from typing import Any, NamedTuple
 
 from contexta.quality.rules import Baseline
 from contexta.quality.run_history import HISTORY_CACHE, Group, RunHistory, StageDataset
 
-__all__ = ["ExtraFlags", "baseline_window", "load_baselines", "run_instant", "select_baselines"]
+__all__ = [
+    "Baselines",
+    "ExtraFlags",
+    "baseline_window",
+    "load_baselines",
+    "run_instant",
+    "select_baselines",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +47,14 @@ _EXTRA_RUNS = 3
 #: run ref -> (stage, dataset) -> batches flagged by findings not stored in that run.
 ExtraFlags = Mapping[str, Mapping[StageDataset, AbstractSet[str | None]]]
 HistoryReader = Callable[[Sequence[Any]], Mapping[str, RunHistory]]
+
+
+class Baselines(NamedTuple):
+    """A profile's history: the healthy baselines, and the newest earlier profile."""
+
+    runs: tuple[Baseline, ...]
+    #: The newest earlier run's profile of the dataset, even when findings left it out.
+    latest: Baseline | None = None
 
 
 def baseline_window(history_runs: int) -> int:
@@ -77,10 +94,9 @@ def _flagged(history: RunHistory, extra: Mapping[StageDataset, AbstractSet[str |
     return stored | more if more else stored
 
 
-def _pick(history: RunHistory, stage: str | None, dataset: str, batch: str | None,
-          use_batch: bool, extra: Mapping[StageDataset, AbstractSet[str | None]] | None = None,
-          ) -> tuple[str | None, Group] | None:
-    """The run's profile to compare with, or ``None`` (none, or flagged by a finding)."""
+def _choose(history: RunHistory, stage: str | None, dataset: str, batch: str | None,
+            use_batch: bool) -> tuple[str | None, Group] | None:
+    """The run's profile of the dataset to compare with, flagged or not (``None``: none)."""
     per_stage = history.groups.get((stage, dataset))
     if not per_stage:
         return None
@@ -93,66 +109,76 @@ def _pick(history: RunHistory, stage: str | None, dataset: str, batch: str | Non
     group = per_stage.get(chosen)
     if group is None or (group.row_count is None and not group.stats and group.schema is None):
         return None
-    flagged = _flagged(history, extra, stage, dataset)
-    if chosen in flagged or None in flagged:
-        return None
     return chosen, group
+
+
+def _is_flagged(history: RunHistory, extra: Mapping[StageDataset, AbstractSet[str | None]] | None,
+                stage: str | None, dataset: str, chosen: str | None) -> bool:
+    flagged = _flagged(history, extra, stage, dataset)
+    return chosen in flagged or None in flagged
+
+
+def _baseline(run: Any, group: Group) -> Baseline:
+    return Baseline(run_ref=str(run.run_ref), row_count=group.row_count, schema=group.schema,
+                    stats=group.stats, started_at=str(run.started_at))
 
 
 def _assemble(runs: Sequence[Any], histories: Mapping[str, RunHistory], stage: str | None,
               batch: str | None, dataset: str, history_runs: int,
-              extra_flags: ExtraFlags | None = None) -> list[Baseline]:
+              extra_flags: ExtraFlags | None = None) -> Baselines:
     use_batch = batch is not None and any(
         batch in history.groups.get((stage, dataset), {}) for history in histories.values())
     baselines: list[Baseline] = []
+    latest: Baseline | None = None
     skipped: list[str] = []
     for run in runs:
         ref = str(run.run_ref)
         history = histories.get(ref)
+        picked = None if history is None else _choose(history, stage, dataset, batch, use_batch)
+        if picked is not None and latest is None:
+            latest = _baseline(run, picked[1])
         extra = None if extra_flags is None else extra_flags.get(ref)
-        picked = None if history is None else _pick(history, stage, dataset, batch, use_batch,
-                                                     extra)
-        if picked is None:
-            if history is not None and _flagged(history, extra, stage, dataset):
-                skipped.append(ref)
+        if history is not None and _flagged(history, extra, stage, dataset) and (
+                picked is None or _is_flagged(history, extra, stage, dataset, picked[0])):
+            skipped.append(ref)
             continue
-        group = picked[1]
-        baselines.append(Baseline(run_ref=ref, row_count=group.row_count, schema=group.schema,
-                                  stats=group.stats, started_at=str(run.started_at)))
+        if picked is None:
+            continue
+        baselines.append(_baseline(run, picked[1]))
         if len(baselines) >= history_runs:
             break
     if skipped:
         logger.debug("dq baseline of %s at %s/%s leaves out runs with findings: %s",
                      dataset, stage, batch, skipped)
-    return baselines
+    return Baselines(tuple(baselines), latest)
 
 
 def select_baselines(candidates: Sequence[Any], reader: HistoryReader, *, stage: str | None,
                      batch: str | None, dataset: str, history_runs: int,
-                     extra_flags: ExtraFlags | None = None) -> tuple[Baseline, ...]:
+                     extra_flags: ExtraFlags | None = None) -> Baselines:
     """Baselines from ``candidates`` (earlier completed runs, newest first), read in chunks.
 
     The chunks matter: whether a batch has history of its own is decided over the runs
     read so far, so read-time checks reproduce capture by calling this same loop.
     """
-    baselines: list[Baseline] = []
+    found = Baselines(())
     read = 0
     step = history_runs + _EXTRA_RUNS
     while read < len(candidates):
         read = min(len(candidates), read + step)
         step *= 2
         histories = reader(candidates[:read])
-        baselines = _assemble(candidates[:read], histories, stage, batch, dataset, history_runs,
-                              extra_flags)
-        if len(baselines) >= history_runs:
+        found = _assemble(candidates[:read], histories, stage, batch, dataset, history_runs,
+                          extra_flags)
+        if len(found.runs) >= history_runs:
             break
     logger.debug("dq baselines for %s at %s/%s: %d runs of %d read", dataset, stage, batch,
-                 len(baselines), read)
-    return tuple(baselines)
+                 len(found.runs), read)
+    return found
 
 
 def load_baselines(ctx: Any, *, run_ref: str, stage: str | None, batch: str | None, dataset: str,
-                   history_runs: int) -> tuple[Baseline, ...]:
+                   history_runs: int) -> Baselines:
     """Baselines for ``dataset`` at ``stage``/``batch``, newest first (at most ``history_runs``).
 
     ``stage`` and ``batch`` are the last ref components of the stage and batch

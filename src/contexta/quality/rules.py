@@ -121,17 +121,44 @@ def _margin(values: Sequence[float], floor: float, sigmas: float) -> float:
     return max(floor, sigmas * spread)
 
 
-def _schema_change(profile: FrameProfile, baselines: Sequence[Baseline],
-                   dataset: str) -> Finding | None:
-    reference = next((b for b in baselines if b.schema is not None), None)
-    if reference is None or reference.schema is None:
-        return None
-    old, new = dict(reference.schema), dict(profile.schema)
+def _schema_diff(old: Mapping[str, str], new: Mapping[str, str],
+                 ) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """Columns added, removed and retyped from ``old`` to ``new`` (order is not a change)."""
     added = [name for name in new if name not in old]
     removed = [name for name in old if name not in new]
     retyped = {
         name: [old[name], new[name]] for name in new if name in old and old[name] != new[name]
     }
+    return added, removed, retyped
+
+
+def _schema_reference(profile: FrameProfile, baselines: Sequence[Baseline],
+                      latest: Baseline | None) -> Baseline | None:
+    """The run whose schema a change is reported against, or ``None`` for no change.
+
+    Normally the newest healthy baseline. When a newer run was left out for its findings,
+    its schema counts too: matching it means the change was reported already (a lasting
+    vendor change is flagged once), and matching the healthy one means the feed came back.
+    """
+    healthy = next((b for b in baselines if b.schema is not None), None)
+    if latest is None or latest.schema is None or (
+            healthy is not None and latest.run_ref == healthy.run_ref):
+        return healthy
+    current = dict(profile.schema)
+    for known in (latest, healthy):
+        if known is not None and known.schema is not None \
+                and not any(_schema_diff(known.schema, current)):
+            return None
+    return latest
+
+
+def _schema_change(profile: FrameProfile, baselines: Sequence[Baseline],
+                   dataset: str, latest: Baseline | None = None) -> Finding | None:
+    reference = _schema_reference(profile, baselines, latest)
+    if reference is None or reference.schema is None:
+        return None
+    old, new = dict(reference.schema), dict(profile.schema)
+    added, removed, retyped = _schema_diff(old, new)
     if not (added or removed or retyped):
         return None
     parts = []
@@ -368,19 +395,21 @@ def _zero_collapse(column: ColumnProfile, limits: ColumnThresholds, baselines: S
 
 def evaluate_history(profile: FrameProfile, baselines: Sequence[Baseline],
                      thresholds: QualityThresholds | None = None, *,
-                     dataset: str) -> tuple[Finding, ...]:
+                     dataset: str, latest: Baseline | None = None) -> tuple[Finding, ...]:
     """Findings of ``profile`` against ``baselines`` (newest first).
 
     Runs the schema, row-count, null-rate and zero-collapse rules; returns an
     empty tuple when fewer than ``thresholds.min_history_runs`` baselines exist
-    (the profile then becomes the first baseline).
+    (the profile then becomes the first baseline). ``latest`` is the newest earlier
+    profile of the dataset when findings kept it out of ``baselines``; only the schema
+    rule looks at it.
     """
     thresholds = thresholds or QualityThresholds()
     if len(baselines) < thresholds.min_history_runs:
         return ()
     findings: list[Finding] = []
     if thresholds.detect_schema_change:
-        schema = _schema_change(profile, baselines, dataset)
+        schema = _schema_change(profile, baselines, dataset, latest)
         if schema is not None:
             findings.append(schema)
     drop = _row_count_drop(profile, baselines, thresholds, dataset)
