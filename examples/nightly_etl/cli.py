@@ -77,11 +77,18 @@ def _prepare_paths(args: argparse.Namespace) -> tuple[Path, Path, Path]:
             shutil.rmtree(workspace, ignore_errors=True)
         DEFAULT_ROOT.mkdir(parents=True, exist_ok=True)
         marker.write_text("created by examples/run_demo.py; safe to delete\n", encoding="utf-8")
+    elif not args.no_capture and workspace.exists() and not workspace.is_dir():
+        msg = f"run_demo.py: error: workspace {workspace} is a file; use a new path"
+        raise SystemExit(msg)
     elif not args.no_capture and workspace.exists() and any(workspace.iterdir()):
         # Each night is checked against the earlier nights of the same workspace, so an
         # old week left in it would become the baseline and muddle the story.
         msg = f"run_demo.py: error: workspace {workspace} is not empty; use a new path"
         raise SystemExit(msg)
+    for name, path in (("--out", out), ("--html", html.parent)):
+        if path.exists() and not path.is_dir():
+            msg = f"run_demo.py: error: {name} {path} is a file; use a folder"
+            raise SystemExit(msg)
     return workspace.resolve(), out.resolve(), html.resolve()
 
 

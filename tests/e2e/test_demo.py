@@ -127,6 +127,17 @@ def test_refuses_a_workspace_with_old_nights(tmp_path: Path) -> None:
     assert "not empty" in done.stderr
 
 
+@pytest.mark.parametrize("option", ["--workspace", "--out"])
+def test_refuses_a_file_where_a_folder_belongs(tmp_path: Path, option: str) -> None:
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("not a folder", encoding="utf-8")
+    done = _demo(tmp_path, "--nights", "1", option, str(a_file))
+    assert done.returncode == 1
+    assert f"{a_file} is a file" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert a_file.read_text(encoding="utf-8") == "not a folder"
+
+
 def test_rejects_bad_options(tmp_path: Path) -> None:
     done = _demo(tmp_path, "--nights", "400")
     assert done.returncode == 2
