@@ -18,7 +18,9 @@ usually makes the outbox fail too. When writing there fails with an
 ``OSError`` (ENOSPC, EROFS, EACCES, ENOTDIR, …) the entry goes to a fallback
 outbox outside the workspace, :func:`fallback_outbox_root`: a private (0700)
 per-user, per-outbox directory under the temp dir. :func:`replay_outbox`
-replays both locations, acknowledging each entry where it lives. Only when the
+replays both locations as one, in capture order (each entry carries the
+``spooled_ns`` stamp it got when spooled; see ``_passes.py``), acknowledging
+each entry where it lives. Only when the
 fallback fails as well does spooling raise ``CaptureError``
 (``capture_spool_failed``).
 """
@@ -45,10 +47,20 @@ from contexta.errors import (
     CaptureError,
     ConflictError,
     ContextaError,
+    NotFoundError,
     ReplayError,
     StoreAccessError,
     ValidationError,
     truncate_value,
+)
+from contexta.recovery._passes import (
+    STAMP_FIELD,
+    WORKSPACE_TARGET,
+    Outcome,
+    Pending,
+    ReplayBatch,
+    next_stamp,
+    replay_in_passes,
 )
 from contexta.recovery.results import RecoveryResult, ReplayBatchResult, ReplayEntryResult
 
@@ -66,7 +78,6 @@ logger = logging.getLogger(__name__)
 _PENDING = "outbox.jsonl"
 _DEAD = "dead-letter.jsonl"
 _UNREADABLE = "unreadable.jsonl"
-WORKSPACE_TARGET = "workspace"
 
 # kind -> (deserializer in contexta.contract, repository attribute, put method)
 CONTEXT_KINDS: Mapping[str, tuple[str, str, str]] = MappingProxyType({
@@ -177,6 +188,7 @@ class Outbox:
         usually is when the store just failed) sends the entries to :attr:`fallback`
         instead; ``CaptureError`` (``capture_spool_failed``) only when both fail.
         """
+        entries = [{STAMP_FIELD: next_stamp(), **entry} for entry in entries]
         try:
             self._write(entries, body_source)
             return
@@ -278,6 +290,23 @@ class Outbox:
             else:
                 broken.append(line)
         return entries, broken
+
+    def set_aside(self, lines: Sequence[str]) -> None:
+        """Keep lines that do not parse in ``unreadable.jsonl``: never deleted."""
+        self._append(self.root / _UNREADABLE, "".join(line + "\n" for line in lines))
+
+    def dead_letter(self, entries: Sequence[Mapping[str, Any]]) -> None:
+        """Move entries that failed too often to ``dead-letter.jsonl``."""
+        if entries:
+            self._append(self.root / _DEAD, "".join(
+                json.dumps(entry, sort_keys=True) + "\n" for entry in entries))
+
+    def drop_body(self, entry: Mapping[str, Any]) -> None:
+        """Remove an acknowledged entry's spooled artifact body, if it has one."""
+        body = entry.get("body")
+        if body:
+            with contextlib.suppress(OSError):
+                (self.root / str(body)).unlink()
 
     def rewrite(self, entries: Sequence[Mapping[str, Any]]) -> None:
         """Replace the pending file atomically (temp file, fsync, rename)."""
@@ -397,6 +426,17 @@ def _check_arguments(**values: Any) -> None:
                                                     "value": truncate_value(value)})
 
 
+def _sink_named(wanted: str, sinks: Sequence[Any] | None) -> Any:
+    """The sink ``wanted`` names, or ``None`` when replay goes to the workspace stores."""
+    if wanted == WORKSPACE_TARGET:
+        return None
+    sink = next((item for item in sinks or () if getattr(item, "name", None) == wanted), None)
+    if sink is None:
+        message = f"target {wanted!r} is neither 'workspace' nor the name of a given sink"
+        raise ValidationError(message, details={"field": "target", "value": wanted})
+    return sink
+
+
 def replay_outbox(
     config: Any,
     *,
@@ -414,144 +454,54 @@ def replay_outbox(
 
     Both the configured outbox and its fallback outside the workspace
     (:func:`fallback_outbox_root`, used while the configured one could not be
-    written) are replayed, configured first (it holds the older entries), each
-    entry acknowledged in the file it lives in; ``limit`` counts across both.
+    written) are replayed together, in capture order (one run can be split
+    between them), each entry acknowledged in the file it lives in; ``limit``
+    counts across both. Entries that fail for a missing parent are retried in
+    the same call while others still get stored, and only what then still fails
+    counts toward ``dead_letter_after_failures``.
     """
     _check_arguments(limit=limit, dead_letter_after_failures=dead_letter_after_failures)
     wanted = target or WORKSPACE_TARGET
-    sink = None
-    if wanted != WORKSPACE_TARGET:
-        sink = next((item for item in sinks or () if getattr(item, "name", None) == wanted), None)
-        if sink is None:
-            message = f"target {wanted!r} is neither 'workspace' nor the name of a given sink"
-            raise ValidationError(message, details={"field": "target", "value": wanted})
+    sink = _sink_named(wanted, sinks)
     primary = Outbox(config.recovery.outbox_root)
     fallback = primary.fallback
     assert fallback is not None
-    parts: list[ReplayBatchResult] = []
-    for outbox in (primary, fallback):
-        if not outbox.pending_path.exists():
-            continue
-        left = None if limit is None else limit - sum(len(part.entries) for part in parts)
-        if left is not None and left < 1:
-            break
-        parts.append(_run_replay(outbox, wanted, sink, config, limit=left,
-                                 acknowledge_successes=acknowledge_successes,
-                                 dead_letter_after_failures=dead_letter_after_failures))
-    if not parts:
+    outboxes = [outbox for outbox in (primary, fallback) if outbox.pending_path.exists()]
+    if not outboxes:
         return ReplayBatchResult(status="SUCCESS", notes=("outbox_empty",))
-    return _merged(parts, primary, fallback, wanted)
+    with contextlib.ExitStack() as held:
+        for outbox in outboxes:  # always configured, then fallback: one lock order
+            held.enter_context(outbox.locked())
+        batch = ReplayBatch(outboxes, wanted, acknowledge_successes=acknowledge_successes,
+                            dead_letter_after=dead_letter_after_failures)
+        items = batch.select(limit)
+        batch.settle(items, _attempt_all(items, outboxes, config, sink))
+        batch.write_back()
+    return batch.result({"outbox_root": str(primary.root),
+                         "fallback_outbox_root": str(fallback.root), "target": wanted})
 
 
-def _merged(parts: Sequence[ReplayBatchResult], primary: Outbox, fallback: Outbox,
-            wanted: str) -> ReplayBatchResult:
-    """One result over the configured outbox and its fallback."""
-    entries = tuple(entry for part in parts for entry in part.entries)
-    acknowledged = sum(part.acknowledged_count for part in parts)
-    pending = sum(part.pending_count for part in parts)
-    if not entries or (acknowledged == len(entries) and pending == 0):
-        status = "SUCCESS"
-    elif acknowledged == 0:
-        status = "FAILURE"
-    else:
-        status = "DEGRADED"
-    return ReplayBatchResult(
-        status=status, warnings=tuple(w for part in parts for w in part.warnings),
-        entries=entries, acknowledged_count=acknowledged, pending_count=pending,
-        dead_lettered_count=sum(part.dead_lettered_count for part in parts),
-        details={"outbox_root": str(primary.root), "fallback_outbox_root": str(fallback.root),
-                 "target": wanted})
+def _attempt_all(items: Sequence[Pending], outboxes: Sequence[Outbox], config: Any,
+                 sink: Any) -> list[Outcome]:
+    """Replay ``items`` in passes into the stores (opened once, if needed) or the sink."""
+    if not items:
+        return []
+    stores = _ConfigStores(config) if sink is None else None
+    try:
+        return replay_in_passes(items, lambda item: _replay_one(
+            item.entry, stores, sink, outboxes[item.source].root))
+    finally:
+        if stores is not None:
+            stores.close()
 
 
-def _run_replay(
-    outbox: Outbox,
-    wanted: str,
-    sink: Any,
-    config: Any,
-    *,
-    limit: int | None,
-    acknowledge_successes: bool,
-    dead_letter_after_failures: int | None,
-) -> ReplayBatchResult:
-    results: list[ReplayEntryResult] = []
-    warnings: list[str] = []
-    dead: list[dict[str, Any]] = []
-    keep: list[dict[str, Any]] = []
-    acknowledged = 0
-    retried = False
-    with outbox.locked():
-        entries, broken = outbox.read_entries()
-        for line in broken:  # torn lines are kept aside, never deleted
-            outbox._append(outbox.root / _UNREADABLE, line + "\n")
-        if broken:
-            warnings.append(f"unreadable_outbox_lines:{len(broken)}")
-        stores = _ConfigStores(config) if sink is None and entries else None
-        try:
-            for entry in entries:
-                if entry.get("target", WORKSPACE_TARGET) != wanted or (
-                        limit is not None and len(results) >= limit):
-                    keep.append(entry)
-                    continue
-                ok, detail = _replay_one(entry, stores, sink, outbox.root)
-                attempts = int(entry.get("attempts", 0)) + 1
-                family = str(entry.get("family", ""))
-                if ok:
-                    acknowledged += 1
-                    results.append(ReplayEntryResult(entry["replay_ref"], family, wanted,
-                                                     "SUCCESS", detail, attempts))
-                    if acknowledge_successes:
-                        _drop_body(outbox.root, entry)
-                    else:
-                        keep.append(entry)
-                    continue
-                entry = {**entry, "attempts": attempts, "last_error": detail}
-                retried = True  # the attempt count must reach the file, or no entry ever
-                #                 gets to dead_letter_after_failures across replays
-                if dead_letter_after_failures is not None and (
-                        attempts >= dead_letter_after_failures):
-                    dead.append(entry)
-                    status = "DEAD_LETTERED"
-                else:
-                    keep.append(entry)
-                    status = "FAILURE"
-                results.append(ReplayEntryResult(entry["replay_ref"], family, wanted, status,
-                                                 detail, attempts))
-        finally:
-            if stores is not None:
-                stores.close()
-        for entry in dead:
-            outbox._append(outbox.root / _DEAD, json.dumps(entry, sort_keys=True) + "\n")
-        if broken or retried or len(keep) != len(entries):
-            outbox.rewrite(keep)
-    pending = sum(1 for entry in keep if entry.get("target", WORKSPACE_TARGET) == wanted)
-    if not acknowledge_successes:
-        pending -= acknowledged  # kept on request, but already stored
-    if not results or (acknowledged == len(results) and pending == 0):
-        status = "SUCCESS"
-    elif acknowledged == 0:
-        status = "FAILURE"
-    else:
-        status = "DEGRADED"
-    return ReplayBatchResult(status=status, warnings=tuple(warnings), entries=tuple(results),
-                             acknowledged_count=acknowledged, pending_count=pending,
-                             dead_lettered_count=len(dead),
-                             details={"outbox_root": str(outbox.root), "target": wanted})
-
-
-def _replay_one(entry: Mapping[str, Any], stores: Any, sink: Any,
-                root: Path) -> tuple[bool, str]:
+def _replay_one(entry: Mapping[str, Any], stores: Any, sink: Any, root: Path) -> Outcome:
+    """One attempt; a ``NotFoundError`` (a parent not stored yet) is marked for a retry."""
     try:
         if sink is None:
-            return True, apply_to_stores(entry, stores, root)
+            return Outcome(True, apply_to_stores(entry, stores, root))
         receipt = sink.capture(family=entry.get("family"), payload=load_entry_model(entry))
-        return True, str(getattr(receipt, "detail", "") or "delivered")
+        return Outcome(True, str(getattr(receipt, "detail", "") or "delivered"))
     except Exception as exc:  # each entry fails alone; the others still replay
-        logger.warning("outbox entry %s not replayed: %s", entry.get("replay_ref"), exc)
-        return False, f"{type(exc).__name__}: {exc}"
-
-
-def _drop_body(root: Path, entry: Mapping[str, Any]) -> None:
-    body = entry.get("body")
-    if body:
-        with contextlib.suppress(OSError):
-            (root / str(body)).unlink()
+        return Outcome(False, f"{type(exc).__name__}: {exc}",
+                       missing_parent=isinstance(exc, NotFoundError))
