@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import traceback
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -33,6 +34,59 @@ __all__ = ["TERMINAL_STATUSES", "Scope"]
 logger = logging.getLogger(__name__)
 TERMINAL_STATUSES = ("completed", "failed", "cancelled")
 _TRACEBACK_CHARS = 10_000
+_SUMMARY_CHARS = 100_000
+# Cc characters other than \n and \t, and lone surrogates: not valid free text (§3.2).
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def readable_text(text: str) -> str:
+    """``text`` made valid free text (§3.2) without losing what it said.
+
+    Control characters other than newline and tab, and lone surrogates, become
+    visible escapes (``\\x1b``, ``\\udc80``), so an ANSI-coloured message still
+    reads as its words plus the escape codes.
+    """
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def exception_type_name(exc: BaseException) -> str:
+    kind = type(exc)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def exception_message(exc: BaseException) -> str:
+    """``str(exc)``, or ``<unprintable Name>`` when its ``__str__`` fails (bug in user code)."""
+    try:
+        return str(exc)
+    except Exception:
+        return f"<unprintable {type(exc).__name__}>"
+
+
+def exception_traceback(exc: BaseException) -> str:
+    """The formatted traceback, keeping its last ``_TRACEBACK_CHARS`` characters."""
+    try:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    except Exception:  # a hostile exception can break formatting too
+        text = f"{type(exc).__name__}: {exception_message(exc)}\n"
+    text = readable_text(text)
+    if len(text) > _TRACEBACK_CHARS:
+        text = "…" + text[-(_TRACEBACK_CHARS - 1):]
+    return text
+
+
+def exception_event_fields(exc: BaseException, scope_ref: str) -> tuple[str, dict[str, Any]]:
+    """``(message, attributes)`` of the ``contexta.exception`` event, always valid text."""
+    message = readable_text(exception_message(exc))
+    name = type(exc).__name__
+    summary = f"{name}: {message}" if message.strip() else name
+    attributes = {"type": exception_type_name(exc), "message": message[:_TRACEBACK_CHARS],
+                  "traceback": exception_traceback(exc), "scope_ref": scope_ref}
+    return summary[:_SUMMARY_CHARS], attributes
 
 
 def later_of(started_at: str, now: str) -> str:
@@ -214,24 +268,38 @@ class Scope(Emitter):
                              factory=self._marker_factory)
 
     def record_exception(self, exc: BaseException, *, level: str = "error") -> None:
-        """Store one ``contexta.exception`` event (type, message, traceback ≤ 10,000 chars)."""
-        if self._factory is None or not self._session._first_sighting(exc):
+        """Store one ``contexta.exception`` event (type, message, traceback ≤ 10,000 chars).
+
+        Never raises: recording must not replace the user's exception (§8.1). If the
+        event cannot be stored, a degraded marker says so instead.
+        """
+        factory = self._factory
+        if factory is None or not self._session._first_sighting(exc):
             return
-        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        if len(text) > _TRACEBACK_CHARS:
-            text = "…" + text[-(_TRACEBACK_CHARS - 1):]
-        message = str(exc)
-        summary = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-        attributes = {"type": f"{type(exc).__module__}.{type(exc).__qualname__}",
-                      "message": message[:_TRACEBACK_CHARS], "traceback": text,
-                      "scope_ref": self.ref}
         try:
-            record = self._factory.event("contexta.exception", summary[:100_000] or "exception",
-                                         level, attributes)
+            summary, attributes = exception_event_fields(exc, self.ref)
+            record = factory.event("contexta.exception", summary, level, attributes)
             self._writer.append(record, run_key=self._run_key, strict=False,
                                 factory=self._marker_factory)
         except Exception as error:  # never hide the user's exception behind ours
-            logger.warning("exception in %s could not be recorded: %s", self.ref, error)
+            self._exception_not_recorded(factory, exc, error)
+
+    def _exception_not_recorded(self, factory: RecordFactory, exc: BaseException,
+                                error: Exception) -> None:
+        """Leave a marker (or at least a log line) when the exception event was lost."""
+        logger.warning("exception in %s could not be recorded: %s", self.ref, error)
+        try:
+            marker = factory.degraded(
+                "capture.exception_not_recorded", "capture", "warning",
+                f"a {type(exc).__name__} ended {self.ref} but could not be recorded",
+                attributes={"type": exception_type_name(exc),
+                            "error": readable_text(truncate_value(error))},
+                degradation_marker="capture_gap")
+            self._writer.append(marker, run_key=self._run_key, strict=False,
+                                factory=self._marker_factory)
+        except Exception as marker_error:
+            logger.warning("marker for the lost exception of %s failed: %s", self.ref,
+                           marker_error)
 
     def __enter__(self) -> Any:
         return self
