@@ -64,8 +64,7 @@ class RuntimeSession:
     def __init__(self, owner: Any) -> None:
         self.owner = owner
         self._lock = threading.RLock()
-        self._stack: contextvars.ContextVar[tuple[Scope, ...]] = contextvars.ContextVar(
-            f"contexta_scopes_{id(self):x}", default=())
+        self._stack = self._new_stack()
         self._roots: list[Scope] = []
         self._writer: CaptureWriter | None = None
         self._redactor: Redactor | None = None
@@ -110,11 +109,21 @@ class RuntimeSession:
             self._facts = _environment.collect(self.config)
         return self._facts
 
+    def _new_stack(self) -> contextvars.ContextVar[tuple[Scope, ...]]:
+        """A scope-stack variable with no value in any context yet."""
+        return contextvars.ContextVar(f"contexta_scopes_{id(self):x}", default=())
+
     def _after_fork(self) -> None:
-        """In a forked child: fresh locks; the parent's scopes stay the parent's."""
+        """In a forked child: fresh locks and no open scopes (§8.3: children inherit none).
+
+        The forking thread's context still holds the parent's stack; a new variable
+        drops it everywhere, so the child can open its own run.
+        """
         self._lock = threading.RLock()
         if self._writer is not None:
             self._writer._lock = threading.Lock()
+        self._roots = []
+        self._stack = self._new_stack()
 
     def _strict_default(self) -> bool:
         return bool(self.config.capture.dispatch_failure_mode == "raise")
@@ -135,7 +144,10 @@ class RuntimeSession:
 
     # -- scope bookkeeping ---------------------------------------------------------------
     def _visible(self) -> list[Scope]:
-        return [scope for scope in self._stack.get() if not scope._closed]
+        """Open scopes of the caller's stack that this process owns (never a parent's)."""
+        pid = os.getpid()
+        return [scope for scope in self._stack.get()
+                if not scope._closed and scope._owner_pid == pid]
 
     def _check_nesting(self, kind: str, owner: Scope | None) -> None:
         for scope in self._visible():
@@ -192,10 +204,10 @@ class RuntimeSession:
 
     def _innermost(self) -> tuple[Scope | None, int]:
         """Innermost visible open scope, and how many runs are open (for the error)."""
+        visible = self._visible()
+        if visible:
+            return visible[-1], 1
         pid = os.getpid()
-        for scope in reversed(self._stack.get()):
-            if not scope._closed and scope._owner_pid == pid:
-                return scope, 1
         runs = [run for run in self.open_runs() if run._owner_pid == pid]
         if len(runs) != 1:
             return None, len(runs)
