@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 from contexta.capture._artifacts import PreparedArtifact, prepare_artifact
 from contexta.capture._checks import check_mapping
 from contexta.capture._clock import new_hex, utc_now_text
-from contexta.capture._records import coerce_metric_value, non_numeric_error
+from contexta.capture._records import (
+    coerce_metric_value,
+    invalid_metric_value_error,
+    metric_value_problem,
+    metric_value_text,
+)
 from contexta.capture.emissions import (
     ArtifactRegistrationEmission,
     EventEmission,
@@ -24,9 +29,10 @@ from contexta.capture.emissions import (
 )
 from contexta.capture.results import BatchCaptureResult, CaptureResult, PayloadFamily
 from contexta.contract.text import check_key
-from contexta.errors import ValidationError, truncate_value
+from contexta.errors import ValidationError
 
 if TYPE_CHECKING:
+    from contexta.capture._records import RecordFactory
     from contexta.capture._scope import Scope
 
 __all__ = ["Emitter", "TimedSpan"]
@@ -105,15 +111,11 @@ class Emitter:
                                    body=factory.metric_body(record))
 
     def _invalid_metric_value(self: Scope, key: str, value: Any) -> CaptureResult:
+        """Non-numeric or out-of-range value: strict raises, default leaves a marker."""
         check_key(key, "metric_key")  # a bad key is an error even when the value is bad too
         if self._strict:
-            raise non_numeric_error(key, value)
-        marker = self._require_factory().degraded(
-            "capture.invalid_metric_value", "capture", "warning",
-            f"metric {key} received a non-numeric {type(value).__name__} value; not stored",
-            attributes={"metric": str(key)[:255], "python_type": type(value).__name__,
-                        "value": truncate_value(value)},
-            degradation_marker="capture_gap")
+            raise invalid_metric_value_error(key, value)
+        marker = _invalid_value_marker(self._require_factory(), key, value, None)
         result = self._writer.append(marker, run_key=self._run_key, strict=False,
                                      factory=self._marker_factory,
                                      family=PayloadFamily.DEGRADATION)
@@ -131,15 +133,9 @@ class Emitter:
             if coerced is None:
                 check_key(item.key, f"items[{index}].key")
                 if self._strict:
-                    raise non_numeric_error(item.key, item.value)
+                    raise invalid_metric_value_error(item.key, item.value)
                 markers.add(index)
-                records.append(factory.degraded(
-                    "capture.invalid_metric_value", "capture", "warning",
-                    f"metric {item.key} received a non-numeric value; not stored",
-                    attributes={"metric": str(item.key)[:255], "index": index,
-                                "python_type": type(item.value).__name__,
-                                "value": truncate_value(item.value)},
-                    degradation_marker="capture_gap"))
+                records.append(_invalid_value_marker(factory, item.key, item.value, index))
                 continue
             tags = self._session.redactor.mapping(item.tags) if item.tags else item.tags
             records.append(factory.metric(
@@ -303,6 +299,23 @@ class Emitter:
                     for item in coerce_items(items, ArtifactRegistrationEmission)]
         results = [self._store_artifact(item) for item in prepared]
         return BatchCaptureResult.from_results(PayloadFamily.ARTIFACT, results)
+
+
+def _invalid_value_marker(factory: RecordFactory, key: str, value: Any,
+                          index: int | None) -> Any:
+    """The ``capture.invalid_metric_value`` marker kept in place of a refused value.
+
+    The value is kept as text in the attributes, so nothing is lost silently.
+    """
+    attributes: dict[str, Any] = {"metric": str(key)[:255],
+                                  "python_type": type(value).__name__,
+                                  "value": metric_value_text(value)}
+    if index is not None:
+        attributes["index"] = index
+    return factory.degraded(
+        "capture.invalid_metric_value", "capture", "warning",
+        f"metric {key} received {metric_value_problem(value)}; not stored",
+        attributes=attributes, degradation_marker="capture_gap")
 
 
 def _degraded(result: CaptureResult, marker: Any, reason: str,

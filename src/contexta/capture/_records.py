@@ -31,7 +31,15 @@ from contexta.contract.record_models import CorrelationRefs
 from contexta.contract.refs import _make as make_ref
 from contexta.errors import ValidationError, truncate_value
 
-__all__ = ["ActiveContext", "RecordFactory", "coerce_metric_value", "trace_id_for"]
+__all__ = [
+    "ActiveContext",
+    "RecordFactory",
+    "coerce_metric_value",
+    "invalid_metric_value_error",
+    "metric_value_problem",
+    "metric_value_text",
+    "trace_id_for",
+]
 
 _NO_CORRELATION = CorrelationRefs()
 _BODIES_BEFORE_TEMPLATE = 8
@@ -39,6 +47,12 @@ _trusted_envelope = RecordEnvelope._trusted  # type: ignore[attr-defined]
 # A record wrapper only checks that its envelope's type matches the payload: true here.
 _trusted_metric = MetricRecord._trusted  # type: ignore[attr-defined]
 _trusted_event = StructuredEventRecord._trusted  # type: ignore[attr-defined]
+# Capture infers value_type "int" for integers: the contract's signed 64-bit range.
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+_VALUE_TEXT_CHARS = 4096
+_MESSAGE_VALUE_CHARS = 200  # values in error messages and details (§3.1)
+_VALUE_TEXT_BITS = 4000  # about 1200 decimal digits: well inside Python's str(int) limit
+_ALLOWED_VALUES = f"int in {_INT_MIN}..{_INT_MAX} or float (NaN and ±inf allowed)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,35 +97,67 @@ def trace_id_for(run_ref: object) -> str:
 
 
 def coerce_metric_value(value: object) -> tuple[int | float, str] | None:
-    """``(value, value_type)`` for a number, ``None`` for a non-numeric value.
+    """``(value, value_type)`` for a storable number, ``None`` when it cannot be stored.
 
     ``bool`` is rejected outright (contract §3.7); numpy scalars become plain
-    ``int``/``float``.
+    ``int``/``float``. An integer outside the signed 64-bit range of the inferred
+    ``"int"`` type gives ``None``, like a non-numeric value, so capture can leave a
+    degraded marker instead of failing inside the model (§3.7 "Integer value_type").
     """
     kind = type(value)
     if kind is float:
         return value, "float"  # type: ignore[return-value]
     if kind is int:
-        return value, "int"  # type: ignore[return-value]
+        return (value, "int") if _INT_MIN <= value <= _INT_MAX else None  # type: ignore[operator]
     if kind is bool or (kind.__name__ in ("bool_", "bool") and hasattr(value, "dtype")):
         message = f"metric value must be an int or float, not bool; got {value!r}"
         raise ValidationError(message, code="record_invalid_metric_value",
                               details={"field": "value", "value": repr(value),
                                        "allowed": "int or float (NaN and ±inf allowed)"})
     if isinstance(value, numbers.Integral):
-        return int(value), "int"
+        number = int(value)
+        return (number, "int") if _INT_MIN <= number <= _INT_MAX else None
     if isinstance(value, numbers.Real):
         return float(value), "float"
     return None
 
 
-def non_numeric_error(key: str, value: object) -> ValidationError:
-    message = (f"metric {key!r}: value must be an int or float; got "
-               f"{type(value).__name__} {truncate_value(value)}")
+def _is_integer(value: object) -> bool:
+    """An integer (bool aside): refused by ``coerce_metric_value`` only for its size."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def metric_value_problem(value: object) -> str:
+    """Why ``value`` cannot be stored, in words for markers and error messages."""
+    if _is_integer(value):
+        return "an integer outside the signed 64-bit range"
+    return f"a non-numeric {type(value).__name__} value"
+
+
+def metric_value_text(value: object) -> str:
+    """The refused value as text for a marker: exact digits for integers, else its repr."""
+    if _is_integer(value):
+        return _integer_text(int(value))  # type: ignore[call-overload]
+    return truncate_value(value, _VALUE_TEXT_CHARS)
+
+
+def _integer_text(number: int) -> str:
+    """Decimal digits; past the marker size (or Python's int-to-str limit) just the size."""
+    if number.bit_length() <= _VALUE_TEXT_BITS:
+        return str(number)
+    return f"{'negative ' if number < 0 else ''}integer of {number.bit_length()} bits"
+
+
+def invalid_metric_value_error(key: str, value: object) -> ValidationError:
+    """The strict-mode error: names the metric, the value and what is allowed."""
+    shown = metric_value_text(value)
+    if len(shown) > _MESSAGE_VALUE_CHARS:
+        shown = shown[:_MESSAGE_VALUE_CHARS - 3] + "..."
+    message = (f"metric {key!r} received {metric_value_problem(value)}: {shown}; "
+               f"allowed: {_ALLOWED_VALUES}")
     return ValidationError(message, code="record_invalid_metric_value",
-                           details={"field": "value", "metric": key,
-                                    "value": truncate_value(value),
-                                    "allowed": "int or float (NaN and ±inf allowed)"})
+                           details={"field": "value", "metric": key, "value": shown,
+                                    "allowed": _ALLOWED_VALUES})
 
 
 class RecordFactory:
