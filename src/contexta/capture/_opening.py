@@ -16,7 +16,7 @@ from contexta.capture import _environment
 from contexta.capture._artifacts import produced_by_edge
 from contexta.capture._clock import utc_now_text
 from contexta.capture._naming import MAX_COMPONENT_CHARS, run_component, slug
-from contexta.capture._redaction import Redactor
+from contexta.capture._redaction import REDACTED, Redactor
 from contexta.contract import ArtifactManifest, EnvironmentSnapshot, Project, StableRef
 from contexta.contract.refs import coerce_ref
 from contexta.errors import (
@@ -143,23 +143,36 @@ def new_run_ref(session: RuntimeSession, name: Any, run_id: Any,
 
 
 def command_line(redactor: Redactor) -> str:
-    """The command line with values of secret-looking flags masked."""
+    """The command line with values of secret-looking flags and URL passwords masked."""
+    words = _environment.command_words()
+    if redactor.mode == "off":
+        return _environment.join_words(words)
     parts: list[str] = []
     mask_next = False
-    for arg in _environment.command_words():
-        if mask_next:
-            parts.append("[REDACTED]")
+    for arg in words:
+        if mask_next:  # the value after ``--password``
+            parts.append(REDACTED)
             mask_next = False
-            continue
-        match = _SECRET_FLAG.match(arg)
-        if match and redactor.mode != "off" and redactor.is_secret(match.group(1)):
-            parts.append(f"{match.group(1)}=[REDACTED]")
-        elif arg.startswith("-") and redactor.mode != "off" and redactor.is_secret(arg):
-            parts.append(arg)
-            mask_next = True
         else:
-            parts.append(arg)
+            parts.append(_redacted_word(redactor, arg))
+            mask_next = _takes_secret_value(redactor, arg)
     return _environment.join_words(parts)
+
+
+def _redacted_word(redactor: Redactor, arg: str) -> str:
+    """``--api-token=abc`` → ``--api-token=[REDACTED]``; any URL password masked."""
+    match = _SECRET_FLAG.match(arg)
+    if match and redactor.is_secret(match.group(1)):
+        return f"{match.group(1)}={REDACTED}"
+    return redactor.text(arg)
+
+
+def _takes_secret_value(redactor: Redactor, arg: str) -> bool:
+    """``--password VALUE``: a secret-named flag without ``=`` hides the next word.
+
+    Only the flag name counts, so ``--source=s3://key:…`` does not hide the next word.
+    """
+    return arg.startswith("-") and "=" not in arg and redactor.is_secret(arg)
 
 
 def owner_metadata(session: RuntimeSession, git: _environment.GitState) -> dict[str, Any]:

@@ -1,17 +1,34 @@
-"""Redaction of secret-looking keys in captured mappings (contract §8.7)."""
+"""Redaction of secret-looking keys in captured mappings (contract §8.7).
+
+Besides key names, a password written into a URL (``scheme://user:password@host``)
+is masked in command lines and environment values: it is a secret whatever the
+name of the flag or variable that carries it.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["REDACTED", "Redactor"]
+__all__ = ["REDACTED", "Redactor", "mask_url_passwords"]
 
 REDACTED = "[REDACTED]"
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _MAX_REMEMBERED = 4096
+# scheme://user:password@ — the password runs to the last "@" before the path, so an
+# unescaped "@" inside it is masked too.
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:]*:)"
+                           r"(?P<password>[^\s/?#]+)@")
+
+
+def mask_url_passwords(text: str) -> str:
+    """``text`` with every URL userinfo password replaced by ``[REDACTED]``."""
+    if "://" not in text:
+        return text  # the common case: no URL, no regex scan
+    return _URL_PASSWORD.sub(lambda match: f"{match.group('head')}{REDACTED}@", text)
 
 
 class Redactor:
@@ -50,10 +67,19 @@ class Redactor:
             return dict(environ)
         if self.mode == "strict":
             return {name: value for name, value in environ.items() if name in self.allowlist}
-        return {
-            name: value if name in self.allowlist or not self.is_secret(name) else REDACTED
-            for name, value in environ.items()
-        }
+        return {name: self._environment_value(name, value) for name, value in environ.items()}
+
+    def _environment_value(self, name: str, value: str) -> str:
+        """Allowlisted: verbatim (§8.7); secret-looking name: masked; else URL passwords."""
+        if name in self.allowlist:
+            return value
+        if self.is_secret(name):
+            return REDACTED
+        return mask_url_passwords(value)
+
+    def text(self, value: str) -> str:
+        """Free text (a command-line word): URL passwords masked unless redaction is off."""
+        return value if self.mode == "off" else mask_url_passwords(value)
 
     def mapping(self, values: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
         """Mask values under secret-looking keys at any depth; ``None`` stays ``None``."""
