@@ -17,7 +17,13 @@ from contexta.contract.refs import coerce_ref
 from contexta.contract.text import check_token
 from contexta.errors import ArtifactError, ConflictError, ValidationError, truncate_value
 
-__all__ = ["PreparedArtifact", "hash_file", "prepare_artifact", "produced_by_edge"]
+__all__ = [
+    "PreparedArtifact",
+    "hash_file",
+    "location_text",
+    "prepare_artifact",
+    "produced_by_edge",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +77,23 @@ def _artifact_ref(emission: ArtifactRegistrationEmission, source: str, run_ref: 
     return ref
 
 
+def location_text(source: str) -> str:
+    """``source`` as storable text: undecodable file-name bytes become ``\\xNN`` escapes.
+
+    POSIX file names are bytes; Python carries bytes that are not UTF-8 as lone
+    surrogates, which stored text may not hold. The file itself is still read
+    through ``source``; only what is recorded about it is escaped.
+    """
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(source).decode("utf-8", "backslashreplace")
+    return source
+
+
 def _source_path(emission: ArtifactRegistrationEmission) -> str:
     try:
-        return os.path.abspath(os.fspath(emission.path))
+        return os.fsdecode(os.path.abspath(os.fspath(emission.path)))
     except TypeError:
         message = f"path must be a str or os.PathLike; got {truncate_value(emission.path)}"
         raise ValidationError(message, details={"field": "path",
@@ -94,33 +114,34 @@ def prepare_artifact(emission: ArtifactRegistrationEmission, context: ActiveCont
     assert run_ref is not None
     check_token(emission.artifact_kind, "artifact_kind")
     source = _source_path(emission)
+    shown = location_text(source)
     if not isinstance(emission.allow_missing, bool):
         message = f"allow_missing must be a bool; got {truncate_value(emission.allow_missing)}"
         raise ValidationError(message, details={"field": "allow_missing"})
     if os.path.isdir(source):
-        message = f"artifact path {source!r} is a directory; register a file (or an archive)"
+        message = f"artifact path {shown!r} is a directory; register a file (or an archive)"
         raise ArtifactError(message, code="capture_artifact_not_a_file",
-                            details={"field": "path", "value": source})
+                            details={"field": "path", "value": shown})
     if not os.path.exists(source):
         if emission.allow_missing:
             return PreparedArtifact(emission, source, None, None)
-        message = (f"artifact path {source!r} does not exist "
+        message = (f"artifact path {shown!r} does not exist "
                    "(pass allow_missing=True to record a gap instead)")
         raise ArtifactError(message, code="capture_artifact_missing",
-                            details={"field": "path", "value": source})
+                            details={"field": "path", "value": shown})
     try:  # unreadable is a bad argument, found before anything is stored
         with open(source, "rb"):
             pass
     except OSError as exc:
-        message = f"artifact path {source!r} cannot be read: {exc.strerror or exc}"
-        raise ValidationError(message, details={"field": "path", "value": source,
+        message = f"artifact path {shown!r} cannot be read: {exc.strerror or exc}"
+        raise ValidationError(message, details={"field": "path", "value": shown,
                                                 "errno": exc.errno}) from exc
     with lock:
-        ref = _artifact_ref(emission, source, run_ref, taken)
+        ref = _artifact_ref(emission, shown, run_ref, taken)
         taken.add(ref.components[-1])
     manifest = ArtifactManifest(
         artifact_ref=ref, artifact_kind=emission.artifact_kind, created_at=utc_now_text(),
-        producer_ref=producer_ref, run_ref=run_ref, location_ref=source,
+        producer_ref=producer_ref, run_ref=run_ref, location_ref=shown,
         deployment_execution_ref=context.deployment_execution_ref,
         stage_execution_ref=context.stage_execution_ref,
         batch_execution_ref=context.batch_execution_ref,

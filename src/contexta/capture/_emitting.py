@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from contexta.capture._artifacts import PreparedArtifact, prepare_artifact
+from contexta.capture._artifacts import PreparedArtifact, location_text, prepare_artifact
 from contexta.capture._checks import check_mapping
 from contexta.capture._clock import new_hex, utc_now_text
 from contexta.capture._records import (
@@ -264,11 +264,12 @@ class Emitter:
             taken=run._artifact_keys, lock=run._lock, attributes=attributes)
 
     def _store_artifact(self: Scope, prepared: PreparedArtifact) -> CaptureResult:
+        shown = location_text(prepared.source)
         if prepared.manifest is None:
             marker = self._require_factory().degraded(
                 "capture.artifact_missing", "capture", "warning",
-                f"artifact file {prepared.source} was missing at registration",
-                attributes={"path": prepared.source,
+                f"artifact file {shown} was missing at registration",
+                attributes={"path": shown,
                             "artifact_kind": prepared.emission.artifact_kind},
                 degradation_marker="capture_gap")
             result = self._writer.append(marker, run_key=self._run_key, strict=self._strict,
@@ -278,7 +279,7 @@ class Emitter:
         return self._writer.put_artifact(
             prepared.manifest, prepared.source, prepared.edge, run_key=self._run_key,
             strict=self._strict, factory=self._marker_factory,
-            source_name=os.path.basename(prepared.source))
+            source_name=os.path.basename(shown))
 
     def register_artifact(self: Scope, artifact_kind: str, path: Any, *,
                           artifact_ref: Any = None, attributes: Mapping[str, Any] | None = None,
