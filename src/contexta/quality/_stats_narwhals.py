@@ -33,10 +33,13 @@ class ColumnSpec:
 
 def _groups(specs: Sequence[ColumnSpec]) -> dict[str, list[ColumnSpec]]:
     groups: dict[str, list[ColumnSpec]] = {
-        "numeric": [], "boolean": [], "temporal": [], "float": [], "distinct": [],
+        "numeric": [], "unsigned": [], "boolean": [], "temporal": [], "float": [],
+        "distinct": [],
     }
     for spec in specs:
-        if spec.kind in ("numeric", "boolean", "temporal"):
+        if spec.kind == "numeric" and spec.dtype.startswith("UInt"):
+            groups["unsigned"].append(spec)
+        elif spec.kind in ("numeric", "boolean", "temporal"):
             groups[spec.kind].append(spec)
         if spec.kind != "other":
             groups["float" if spec.is_float else "distinct"].append(spec)
@@ -69,11 +72,11 @@ class _Plan:
                 position += 1
 
 
-def _add_numeric(plan: _Plan, group: Sequence[ColumnSpec], cast: Any) -> None:
+def _add_numeric(plan: _Plan, group: Sequence[ColumnSpec], cast: Any, zero: Any = 0) -> None:
     def value(c: Any) -> Any:
         return c if cast is None else c.cast(cast)
 
-    plan.add("zero", group, lambda c: (value(c) == 0).sum())
+    plan.add("zero", group, lambda c: (value(c) == zero).sum())
     plan.add("min", group, lambda c: value(c).min())
     plan.add("max", group, lambda c: value(c).max())
     plan.add("mean", group, lambda c: value(c).mean())
@@ -88,6 +91,9 @@ def build_plan(nw: Any, specs: Sequence[ColumnSpec], *, exact_distinct: bool,
     plan.add("null", specs, lambda c: c.null_count())
     if not distinct_only:
         _add_numeric(plan, groups["numeric"], None)
+        # Arrow compares UInt64 with a plain (Int64) literal by casting the column to Int64,
+        # which fails past 2**63: compare with an unsigned zero instead.
+        _add_numeric(plan, groups["unsigned"], None, nw.lit(0, nw.UInt64))
         _add_numeric(plan, groups["boolean"], nw.Int8)
         plan.add("min", groups["temporal"], lambda c: c.min())
         plan.add("max", groups["temporal"], lambda c: c.max())

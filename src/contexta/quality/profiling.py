@@ -141,6 +141,26 @@ def _number(value: Any) -> int | float | None:
     return plain if isinstance(plain, int | float) else None
 
 
+def _without_overflow(minimum: float | None, maximum: float | None, mean: float | None,
+                      std: float | None) -> tuple[float | None, float | None]:
+    """Mean and std, with sums that overflowed float64 dropped rather than stored as inf.
+
+    Finite values near the float limit (1e308) sum to inf; a mean outside ``[min, max]``
+    is then a wrong answer that would flag ``non_finite_metric`` on finite data, so
+    it is left out (``None``), except for a constant column whose moments are exact.
+    """
+    if minimum is None or maximum is None or not (
+            math.isfinite(minimum) and math.isfinite(maximum)):
+        return mean, std
+    if minimum == maximum:
+        return float(minimum), 0.0 if std is not None else None
+    if mean is not None and not math.isfinite(mean):
+        return None, None
+    if std is not None and not math.isfinite(std):
+        return mean, None
+    return mean, std
+
+
 def _build_column(spec: ColumnSpec, row_count: int, stats: dict[str, Any], *,
                   exact_distinct: bool) -> ColumnProfile:
     kind: ColumnKind = spec.kind  # type: ignore[assignment]
@@ -158,6 +178,7 @@ def _build_column(spec: ColumnSpec, row_count: int, stats: dict[str, Any], *,
         std_value = _number(stats.get("std"))
         mean = None if mean_value is None else float(mean_value)
         std = None if std_value is None else float(std_value)
+        mean, std = _without_overflow(minimum, maximum, mean, std)
     elif kind == "temporal":
         min_value, max_value = _plain(stats.get("min")), _plain(stats.get("max"))
         minimum = min_value if isinstance(min_value, str) else None
