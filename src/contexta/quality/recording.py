@@ -227,7 +227,7 @@ def finding_evidence(finding: Finding, keys: ProfileKeys, stage: str | None,
     elif finding.issue_key == ISSUE_ZERO_COLLAPSE and column is not None:
         stat = "zero_rate" if attributes.get("rule") == "zero_rate_rise" else "distinct_count"
         attributes.setdefault("metric", keys.column(column, stat))
-    elif finding.issue_key == ISSUE_ROW_COUNT_DROP:
+    elif finding.issue_key in (ISSUE_ROW_COUNT_DROP, ISSUE_ZERO_COLLAPSE):
         attributes.setdefault("metric", keys.row_count)
     elif finding.issue_key == ISSUE_SCHEMA_CHANGE:
         attributes.setdefault("schema_event", keys.schema)

@@ -200,6 +200,8 @@ def _row_count_drop(profile: FrameProfile, baselines: Sequence[Baseline],
         return None
     if statistics.fmean(values) - current < noise:
         return None
+    if current == 0:
+        return _emptied(dataset, values, [ref for _, ref in pairs])
     return Finding(
         issue_key=ISSUE_ROW_COUNT_DROP,
         severity="error" if current == 0 else "warning",
@@ -212,6 +214,25 @@ def _row_count_drop(profile: FrameProfile, baselines: Sequence[Baseline],
             "baseline_values": values, "baseline_run_refs": [ref for _, ref in pairs],
             "baseline_run_count": len(values), "drop_fraction": drop,
             "threshold": thresholds.row_count_min_drop,
+        },
+    )
+
+
+def _emptied(dataset: str, values: Sequence[float], refs: Sequence[str]) -> Finding:
+    """An empty dataset where every baseline run had rows: §7's ``zero_collapse`` of
+    ``row_count``, whichever way the statistic was recorded."""
+    smallest = min(values)
+    return Finding(
+        issue_key=ISSUE_ZERO_COLLAPSE,
+        severity="error",
+        summary=(f"dataset {dataset!r} collapsed to 0 rows (every one of {len(values)} "
+                 f"baseline runs had rows, at least {int(smallest)})"),
+        dataset=dataset,
+        attributes={
+            "dataset": dataset, "stat": "row_count", "rule": "row_count_zero", "value": 0,
+            "baseline_min": smallest, "baseline_max": max(values),
+            "baseline_values": list(values), "baseline_run_refs": list(refs),
+            "baseline_run_count": len(values),
         },
     )
 
