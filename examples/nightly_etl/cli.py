@@ -85,11 +85,26 @@ def _prepare_paths(args: argparse.Namespace) -> tuple[Path, Path, Path]:
         # old week left in it would become the baseline and muddle the story.
         msg = f"run_demo.py: error: workspace {workspace} is not empty; use a new path"
         raise SystemExit(msg)
-    for name, path in (("--out", out), ("--html", html.parent)):
-        if path.exists() and not path.is_dir():
-            msg = f"run_demo.py: error: {name} {path} is a file; use a folder"
-            raise SystemExit(msg)
+    _check_outputs(out, html, args.json)
     return workspace.resolve(), out.resolve(), html.resolve()
+
+
+def _check_outputs(out: Path, html: Path, json_file: Path | None) -> None:
+    """Refuse output paths of the wrong kind before the nights run, not after."""
+    folders = [("--out", out), ("--html", html.parent)]
+    files = [("--html", html)]
+    if json_file is not None:
+        folders.append(("--json", json_file.parent))
+        files.append(("--json", json_file))
+    for name, folder in folders:
+        clash = next((p for p in (folder, *folder.parents) if p.exists()), None)
+        if clash is not None and not clash.is_dir():
+            msg = f"run_demo.py: error: {name}: {clash} is a file; use a folder"
+            raise SystemExit(msg)
+    for name, path in files:
+        if path.is_dir():
+            msg = f"run_demo.py: error: {name} {path} is a folder; give a file name"
+            raise SystemExit(msg)
 
 
 class _Progress:

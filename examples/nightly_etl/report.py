@@ -220,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             "checks": checks,
             "html": str(args.html),
         }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
     return 0
 

@@ -138,6 +138,16 @@ def test_refuses_a_file_where_a_folder_belongs(tmp_path: Path, option: str) -> N
     assert a_file.read_text(encoding="utf-8") == "not a folder"
 
 
+def test_refuses_a_folder_as_the_report_file_before_the_nights_run(tmp_path: Path) -> None:
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    done = _demo(tmp_path, "--nights", "1", "--workspace", str(tmp_path / "ws"),
+                 "--html", str(folder))
+    assert done.returncode == 1
+    assert f"--html {folder} is a folder" in done.stderr
+    assert not (tmp_path / "ws").exists()
+
+
 def test_rejects_bad_options(tmp_path: Path) -> None:
     done = _demo(tmp_path, "--nights", "400")
     assert done.returncode == 2
