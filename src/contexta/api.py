@@ -7,7 +7,6 @@ constructing a ``Contexta`` only resolves configuration.
 
 from __future__ import annotations
 
-import errno
 import threading
 from collections.abc import Mapping, Sequence
 from os import PathLike
@@ -79,12 +78,10 @@ class Contexta:
     # -- stores ------------------------------------------------------------------
     def _check_root(self) -> None:
         """Refuse a root that cannot be a workspace before any store looks inside it."""
+        from contexta.store.workspace import check_root_is_a_folder
+
         root = Path(self.config.workspace.root_path)
-        if root.exists() and not root.is_dir():
-            msg = (f"workspace.root_path {str(root)!r} is a file; a workspace is a directory "
-                   "(an existing one, or a path Contexta may create)")
-            raise StoreAccessError(msg, code="store_io_error",
-                                   details={"path": str(root), "errno": errno.ENOTDIR})
+        check_root_is_a_folder(root)
         if not self.config.workspace.create_missing_dirs and not root.exists():
             msg = f"workspace {root} does not exist and workspace.create_missing_dirs is False"
             raise StoreAccessError(msg, code="store_missing", details={"path": str(root)})

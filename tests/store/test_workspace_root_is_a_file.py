@@ -11,6 +11,7 @@ import pytest
 
 from contexta import Contexta
 from contexta.errors import StoreAccessError
+from contexta.recovery import replay_outbox
 
 
 @pytest.fixture
@@ -30,12 +31,18 @@ def test_reads_raise_a_store_error_naming_the_path(a_file: Path) -> None:
     assert a_file.read_text(encoding="utf-8") == "my notes"
 
 
-def test_the_cli_reports_it_and_exits_1(a_file: Path) -> None:
+@pytest.mark.parametrize("command", [["runs"], ["recover", "outbox"]])
+def test_the_cli_reports_it_and_exits_1(a_file: Path, command: list[str]) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "contexta", "--workspace", str(a_file), "runs"],
+        [sys.executable, "-m", "contexta", "--workspace", str(a_file), *command],
         capture_output=True, text=True, check=False, timeout=60,
     )
     assert done.returncode == 1
     assert done.stdout == ""
     assert done.stderr.startswith("ERROR [store_io_error]:")
     assert "is a file" in done.stderr
+
+
+def test_replay_refuses_it_too(a_file: Path) -> None:
+    with pytest.raises(StoreAccessError, match="is a file"):
+        replay_outbox(Contexta(workspace=a_file).config)

@@ -63,6 +63,7 @@ from contexta.recovery._passes import (
     replay_in_passes,
 )
 from contexta.recovery.results import RecoveryResult, ReplayBatchResult, ReplayEntryResult
+from contexta.store.workspace import check_root_is_a_folder
 
 __all__ = [
     "Outbox",
@@ -461,6 +462,7 @@ def replay_outbox(
     counts toward ``dead_letter_after_failures``.
     """
     _check_arguments(limit=limit, dead_letter_after_failures=dead_letter_after_failures)
+    check_root_is_a_folder(config.workspace.root_path)
     wanted = target or WORKSPACE_TARGET
     sink = _sink_named(wanted, sinks)
     primary = Outbox(config.recovery.outbox_root)

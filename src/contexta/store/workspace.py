@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from contexta.errors import StoreAccessError
 from contexta.store.sql.engine import Database
 
 if TYPE_CHECKING:
     from contexta.config import MetadataStoreConfig
 
-__all__ = ["DEFAULT_DATABASE_NAME", "database_for"]
+__all__ = ["DEFAULT_DATABASE_NAME", "check_root_is_a_folder", "database_for"]
 
 DEFAULT_DATABASE_NAME = "contexta.sqlite3"
+
+
+def check_root_is_a_folder(root: str | Path) -> None:
+    """Refuse a workspace root that is a file before any store looks inside it.
+
+    Otherwise reads find "no runs" and writes fail deep inside a store with
+    ``NotADirectoryError``; a path typed by mistake deserves one clear error.
+    """
+    path = Path(root)
+    if path.exists() and not path.is_dir():
+        msg = (f"workspace.root_path {str(path)!r} is a file; a workspace is a directory "
+               "(an existing one, or a path Contexta may create)")
+        raise StoreAccessError(msg, code="store_io_error",
+                               details={"path": str(path), "errno": errno.ENOTDIR})
 
 
 def database_for(config: MetadataStoreConfig, *, durability: str = "flush") -> Database:
