@@ -255,3 +255,14 @@ def test_summary_of_the_seed_data(tmp_path: Path) -> None:
     assert lines[4].startswith("etl-night-05: status=completed, rows=0, feature-null-rate=1.0000")
     assert {"degraded_record", "null_rate_spike"} <= set(lines[4].split("flags=")[1].split(","))
     assert all(line.endswith("flags=ok") for i, line in enumerate(lines) if i != 4)
+
+
+@pytest.mark.parametrize("command", ["runs", "summary"])
+def test_a_missing_workspace_is_named_not_shown_as_an_empty_project(tmp_path: Path,
+                                                                   command: str) -> None:
+    missing = tmp_path / "typo"
+    done = invoke(*ws_args(str(missing), command))
+    assert done.code == 0
+    assert done.out == ""
+    assert f"workspace {missing} does not exist" in done.err
+    assert not missing.exists()

@@ -128,7 +128,10 @@ def summary_command(project: str | None, limit: int | None) -> int:
     for row in rows:
         echo(_summary_line(row, labels))
     flagged = sum(1 for row in rows if row.flags)
-    state.status(f"{len(rows)} run(s) of {project_name!r}, {flagged} flagged")
+    if rows:
+        state.status(f"{len(rows)} run(s) of {project_name!r}, {flagged} flagged")
+    else:
+        state.status_no_runs(f"no runs of {project_name!r}")
     return 0
 
 

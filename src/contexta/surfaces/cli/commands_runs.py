@@ -33,7 +33,7 @@ def runs_command(project: str | None, status: str | None, after: str | None, bef
         emit_json({"runs": runs})
         return 0
     if not runs:
-        state.status("no runs")
+        state.status_no_runs("no runs")
         return 0
     echo(f"{'NAME':<28} {'STATUS':<10} {'STARTED':<28} RUN_ID")
     for run in runs:

@@ -111,6 +111,16 @@ class CliState:
 
             echo(text, err=True)
 
+    def status_no_runs(self, text: str) -> None:
+        """The "nothing found" status line, saying so when the workspace does not exist
+        (a mistyped ``--workspace`` must not look like an empty project)."""
+        from pathlib import Path
+
+        root = Path(self.config.workspace.root_path)
+        if not root.exists():
+            text = f"{text}: workspace {root} does not exist"
+        self.status(text)
+
     def close(self) -> None:
         if self._contexta is not None:
             contexta, self._contexta = self._contexta, None
