@@ -23,8 +23,9 @@ from dataclasses import replace
 from typing import Any, NoReturn
 
 from contexta.errors import CaptureError, ContextaError, ValidationError, truncate_value
+from contexta.quality.deferred import DEFERRED_CHECKS
 from contexta.quality.expectations import Expectation, evaluate_expectation, threshold_findings
-from contexta.quality.history import load_baselines
+from contexta.quality.history import ExtraFlags, VerdictFlags, load_baselines
 from contexta.quality.models import ExpectationResult, Finding, FindingSeverity, FrameProfile
 from contexta.quality.profiling import duplicate_column_renames, profile_frame
 from contexta.quality.recording import (
@@ -151,7 +152,8 @@ def capture_profile(scope: Any, frame: object, *, name: str, thresholds: Thresho
         findings += threshold_findings(profile, limits, dataset=dataset)
         if checks:
             baselines = load_baselines(scope.ctx, run_ref=run_ref, stage=stage, batch=batch,
-                                       dataset=dataset, history_runs=runs)
+                                       dataset=dataset, history_runs=runs,
+                                       verdicts=_read_time_verdicts(scope.ctx))
             findings += evaluate_history(profile, baselines.runs, limits, dataset=dataset,
                                          latest=baselines.latest)
     except (MemoryError, RecursionError):
@@ -173,6 +175,19 @@ def capture_profile(scope: Any, frame: object, *, name: str, thresholds: Thresho
     if failure is not None:
         _record_failure(scope, failure, dataset, stage, batch)
     return replace(profile, findings=_emit(scope, findings, keys, stage, batch))
+
+
+def _read_time_verdicts(ctx: Any) -> VerdictFlags:
+    """Read-time verdicts on earlier runs recorded unchecked, from the memo diagnostics use.
+
+    Capture leaves a run out of the baseline when those verdicts flagged the dataset,
+    as read-time checks do, so both judge a night the same whichever way earlier nights
+    were recorded.
+    """
+    def verdicts(run_refs: Sequence[str]) -> ExtraFlags:
+        return DEFERRED_CHECKS.flags(ctx.metadata_store, ctx.record_store, run_refs)
+
+    return verdicts
 
 
 def _is_strict(scope: Any) -> bool:

@@ -7,7 +7,9 @@ findings are the ones capture would have recorded. The baseline leaves out earli
 whose findings named the dataset, read-time findings included, so the earlier runs a
 run depends on are judged first: collected backwards without recursion, then judged
 oldest first. Verdicts are remembered per record store and re-judged only when the
-run's records, its candidate runs, or those candidates' verdicts changed.
+run's records, its candidate runs, or those candidates' verdicts changed. Capture-time
+checks ask for the same verdicts (``DeferredChecks.flags``) on earlier runs recorded
+unchecked, so a night judges the same whichever way the nights before it were recorded.
 """
 
 from __future__ import annotations
@@ -323,30 +325,50 @@ class DeferredChecks:
     def profiles(self, metadata_store: Any, record_store: Any,
                  run_ref: str) -> tuple[DeferredProfile, ...]:
         """Verdicts on the unchecked profiles of ``run_ref`` (empty when it has none)."""
-        run_ref = str(run_ref)
         with self._lock:
-            memo = self._memo(record_store)
-            version = record_store.data_version() if hasattr(record_store,
-                                                             "data_version") else None
-            hit = None if memo is None else memo.verdicts.get(run_ref)
-            if hit is not None and version is not None and hit.checked_version == version:
-                return hit.profiles
-            memo = memo if memo is not None else _Memo()
-            order = self._order(memo, metadata_store, run_ref, version)
-            target = order.runs.get(run_ref)
-            if target is None:
-                return ()
-            walk = _Walk(self.history, memo, record_store, order, version)
-            pending = walk.closure(target)
-            for run in pending:  # oldest first: each verdict needs the earlier ones
-                walk.judge(run)
-            profiles = memo.verdicts[run_ref].profiles
-            while len(memo.verdicts) > self.max_runs:
-                memo.plans.pop(memo.verdicts.popitem(last=False)[0], None)
-            while len(memo.plans) > 2 * self.max_runs:
-                memo.plans.pop(next(iter(memo.plans)))
-            logger.debug("dq read-time checks of %s: %d runs judged", run_ref, len(pending))
-            return profiles
+            verdict = self._verdict(metadata_store, record_store, str(run_ref))
+        return () if verdict is None else verdict.profiles
+
+    def flags(self, metadata_store: Any, record_store: Any,
+              run_refs: Sequence[str]) -> dict[str, Flags]:
+        """Which datasets the read-time verdicts of ``run_refs`` flagged, by run ref.
+
+        Capture-time checks leave these out of a baseline, as read-time checks do, so a
+        night broken in a run recorded unchecked hides no later break. Pass the runs
+        newest first: the first one judges the earlier runs it depends on, and the rest
+        are then remembered verdicts.
+        """
+        found: dict[str, Flags] = {}
+        with self._lock:
+            for ref in map(str, run_refs):
+                verdict = self._verdict(metadata_store, record_store, ref)
+                if verdict is not None and verdict.flags:
+                    found[ref] = verdict.flags
+        return found
+
+    def _verdict(self, metadata_store: Any, record_store: Any, run_ref: str) -> _Verdict | None:
+        """The run's verdict, judging it and the earlier runs it needs (holding the lock)."""
+        memo = self._memo(record_store)
+        version = record_store.data_version() if hasattr(record_store, "data_version") else None
+        hit = None if memo is None else memo.verdicts.get(run_ref)
+        if hit is not None and version is not None and hit.checked_version == version:
+            return hit
+        memo = memo if memo is not None else _Memo()
+        order = self._order(memo, metadata_store, run_ref, version)
+        target = order.runs.get(run_ref)
+        if target is None:
+            return None
+        walk = _Walk(self.history, memo, record_store, order, version)
+        pending = walk.closure(target)
+        for run in pending:  # oldest first: each verdict needs the earlier ones
+            walk.judge(run)
+        verdict = memo.verdicts[run_ref]
+        while len(memo.verdicts) > self.max_runs:
+            memo.plans.pop(memo.verdicts.popitem(last=False)[0], None)
+        while len(memo.plans) > 2 * self.max_runs:
+            memo.plans.pop(next(iter(memo.plans)))
+        logger.debug("dq read-time checks of %s: %d runs judged", run_ref, len(pending))
+        return verdict
 
     @staticmethod
     def _order(memo: _Memo, metadata_store: Any, run_ref: str, version: object) -> _Order:

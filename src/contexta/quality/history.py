@@ -17,6 +17,11 @@ Runs are read newest first, a few more than needed at a time, through the per-pr
 ``contexta.quality.run_history`` cache, so a run is parsed once per process however
 many datasets and nights use it. Read-time checks (``contexta.quality.deferred``) use
 the same selection, with the findings they computed for earlier runs as extra flags.
+Capture-time checks do the same for earlier runs that recorded the dataset unchecked
+(``checks=False``): their findings exist only at read time, and without them a broken
+night recorded unchecked would enter the baseline of a checked night and hide a second
+break. Runs with no unchecked profile of the dataset are not judged, so a project checked
+at capture time pays nothing for this.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from contexta.quality.run_history import HISTORY_CACHE, Group, RunHistory, Stage
 __all__ = [
     "Baselines",
     "ExtraFlags",
+    "VerdictFlags",
     "baseline_window",
     "load_baselines",
     "run_instant",
@@ -47,6 +53,10 @@ _EXTRA_RUNS = 3
 #: run ref -> (stage, dataset) -> batches flagged by findings not stored in that run.
 ExtraFlags = Mapping[str, Mapping[StageDataset, AbstractSet[str | None]]]
 HistoryReader = Callable[[Sequence[Any]], Mapping[str, RunHistory]]
+#: Extra flags for the runs read so far, given them (newest first) and their histories.
+FlagJudge = Callable[[Sequence[Any], Mapping[str, RunHistory]], ExtraFlags]
+#: Read-time verdict flags of the given run refs (``DeferredChecks.flags``), newest first.
+VerdictFlags = Callable[[Sequence[str]], ExtraFlags]
 
 
 class Baselines(NamedTuple):
@@ -155,11 +165,14 @@ def _assemble(runs: Sequence[Any], histories: Mapping[str, RunHistory], stage: s
 
 def select_baselines(candidates: Sequence[Any], reader: HistoryReader, *, stage: str | None,
                      batch: str | None, dataset: str, history_runs: int,
-                     extra_flags: ExtraFlags | None = None) -> Baselines:
+                     extra_flags: ExtraFlags | None = None,
+                     judge: FlagJudge | None = None) -> Baselines:
     """Baselines from ``candidates`` (earlier completed runs, newest first), read in chunks.
 
     The chunks matter: whether a batch has history of its own is decided over the runs
     read so far, so read-time checks reproduce capture by calling this same loop.
+    ``judge``, when given, supplies the extra flags of each chunk instead of
+    ``extra_flags``, so only the runs actually read are judged.
     """
     found = Baselines(())
     read = 0
@@ -168,8 +181,9 @@ def select_baselines(candidates: Sequence[Any], reader: HistoryReader, *, stage:
         read = min(len(candidates), read + step)
         step *= 2
         histories = reader(candidates[:read])
+        flags = extra_flags if judge is None else judge(candidates[:read], histories)
         found = _assemble(candidates[:read], histories, stage, batch, dataset, history_runs,
-                          extra_flags)
+                          flags)
         if len(found.runs) >= history_runs:
             break
     logger.debug("dq baselines for %s at %s/%s: %d runs of %d read", dataset, stage, batch,
@@ -177,15 +191,40 @@ def select_baselines(candidates: Sequence[Any], reader: HistoryReader, *, stage:
     return found
 
 
+def _has_unchecked(history: RunHistory, stage: str | None, dataset: str) -> bool:
+    """The run recorded the dataset there unchecked: only a read-time verdict can flag it."""
+    return any(group.deferred for group in history.groups.get((stage, dataset), {}).values())
+
+
+def _unchecked_judge(verdicts: VerdictFlags, stage: str | None, dataset: str) -> FlagJudge:
+    """A ``FlagJudge`` asking ``verdicts`` once about each run that recorded the dataset
+    unchecked (newest first, so the first verdict judges the older ones on its way)."""
+    found: dict[str, Mapping[StageDataset, AbstractSet[str | None]]] = {}
+    asked: set[str] = set()
+
+    def judge(runs: Sequence[Any], histories: Mapping[str, RunHistory]) -> ExtraFlags:
+        todo = [ref for ref in (str(run.run_ref) for run in runs)
+                if ref not in asked and ref in histories
+                and _has_unchecked(histories[ref], stage, dataset)]
+        if todo:
+            asked.update(todo)
+            found.update(verdicts(todo))
+        return found
+
+    return judge
+
+
 def load_baselines(ctx: Any, *, run_ref: str, stage: str | None, batch: str | None, dataset: str,
-                   history_runs: int) -> Baselines:
+                   history_runs: int, verdicts: VerdictFlags | None = None) -> Baselines:
     """Baselines for ``dataset`` at ``stage``/``batch``, newest first (at most ``history_runs``).
 
     ``stage`` and ``batch`` are the last ref components of the stage and batch
     (``stage=None`` for a run-level profile). Runs whose data-quality findings named
-    the dataset there are left out.
+    the dataset there are left out: stored findings, and with ``verdicts`` the read-time
+    findings of runs that recorded the dataset unchecked.
     """
     candidates = _candidate_runs(ctx, run_ref, baseline_window(history_runs))
     return select_baselines(
         candidates, lambda runs: HISTORY_CACHE.histories(ctx.record_store, runs),
-        stage=stage, batch=batch, dataset=dataset, history_runs=history_runs)
+        stage=stage, batch=batch, dataset=dataset, history_runs=history_runs,
+        judge=None if verdicts is None else _unchecked_judge(verdicts, stage, dataset))
