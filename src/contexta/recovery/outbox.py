@@ -132,6 +132,40 @@ def _private_dir(path: Path) -> None:
             raise OSError(errno.EACCES, message, str(directory))
 
 
+def _is_private(path: Path) -> bool:
+    """``path`` and its parent are real directories of this user, writable by no one else.
+
+    Replay must not trust a fallback outbox planted in the shared temp dir: its entries
+    would become runs in the workspace, and its body paths would be read and deleted.
+    """
+    for directory in (path.parent, path):
+        try:
+            info = os.lstat(directory)
+        except OSError:
+            return False
+        if not stat.S_ISDIR(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return False
+        if hasattr(os, "getuid") and info.st_uid != os.getuid():
+            return False
+    return True
+
+
+def body_path(root: Path, entry: Mapping[str, Any]) -> Path | None:
+    """The entry's spooled body, only if it names a file in ``root/bodies`` (else ``None``).
+
+    Capture writes ``bodies/<name>``; anything else (absolute, ``..``, deeper) did not
+    come from capture and is never read or deleted.
+    """
+    body = entry.get("body")
+    if not isinstance(body, str):
+        return None
+    parts = body.split("/")
+    if len(parts) != 2 or parts[0] != "bodies" or parts[1] in ("", ".", "..") \
+            or os.sep in parts[1] or (os.altsep and os.altsep in parts[1]):
+        return None
+    return root / "bodies" / parts[1]
+
+
 class Outbox:
     """Append-only spool under ``root``; safe across threads and processes.
 
@@ -304,10 +338,10 @@ class Outbox:
 
     def drop_body(self, entry: Mapping[str, Any]) -> None:
         """Remove an acknowledged entry's spooled artifact body, if it has one."""
-        body = entry.get("body")
-        if body:
+        path = body_path(self.root, entry)
+        if path is not None:
             with contextlib.suppress(OSError):
-                (self.root / str(body)).unlink()
+                path.unlink()
 
     def rewrite(self, entries: Sequence[Mapping[str, Any]]) -> None:
         """Replace the pending file atomically (temp file, fsync, rename)."""
@@ -384,11 +418,13 @@ def apply_to_stores(entry: Mapping[str, Any], stores: Any, root: Path) -> str:
     if kind in RECORD_KINDS:
         stores.record_store.append(model)
         return "stored"
-    body = entry.get("body")
-    if not body:
-        message = f"outbox entry {entry['replay_ref']} has no spooled artifact body"
-        raise ReplayError(message, details={"replay_ref": entry["replay_ref"]})
-    stores.artifact_store.put_artifact(model, root / body, mode="copy",
+    body = body_path(root, entry)
+    if body is None:
+        message = (f"outbox entry {entry['replay_ref']}: body {entry.get('body')!r} is not a "
+                   "spooled artifact body (allowed: 'bodies/<name>' inside the outbox)")
+        raise ReplayError(message, details={"replay_ref": entry["replay_ref"],
+                                            "field": "body", "value": entry.get("body")})
+    stores.artifact_store.put_artifact(model, body, mode="copy",
                                        source_name=entry.get("source_name"))
     return "stored"
 
@@ -468,19 +504,34 @@ def replay_outbox(
     primary = Outbox(config.recovery.outbox_root)
     fallback = primary.fallback
     assert fallback is not None
-    outboxes = [outbox for outbox in (primary, fallback) if outbox.pending_path.exists()]
+    outboxes, ignored = _trusted_outboxes(primary, fallback)
     if not outboxes:
-        return ReplayBatchResult(status="SUCCESS", notes=("outbox_empty",))
+        return ReplayBatchResult(status="DEGRADED" if ignored else "SUCCESS",
+                                 warnings=ignored, notes=("outbox_empty",))
     with contextlib.ExitStack() as held:
         for outbox in outboxes:  # always configured, then fallback: one lock order
             held.enter_context(outbox.locked())
         batch = ReplayBatch(outboxes, wanted, acknowledge_successes=acknowledge_successes,
                             dead_letter_after=dead_letter_after_failures)
+        batch.warnings.extend(ignored)
         items = batch.select(limit)
         batch.settle(items, _attempt_all(items, outboxes, config, sink))
         batch.write_back()
     return batch.result({"outbox_root": str(primary.root),
                          "fallback_outbox_root": str(fallback.root), "target": wanted})
+
+
+def _trusted_outboxes(primary: Outbox, fallback: Outbox,
+                      ) -> tuple[list[Outbox], tuple[str, ...]]:
+    """The outboxes holding entries; a fallback that is not private is left untouched."""
+    outboxes = [primary] if primary.pending_path.exists() else []
+    if not fallback.pending_path.exists():
+        return outboxes, ()
+    if not _is_private(fallback.root):
+        logger.warning("fallback outbox %s ignored: not a private directory of this user",
+                       fallback.root)
+        return outboxes, (f"fallback_outbox_not_private:{fallback.root}",)
+    return [*outboxes, fallback], ()
 
 
 def _attempt_all(items: Sequence[Pending], outboxes: Sequence[Outbox], config: Any,
