@@ -40,3 +40,19 @@ def test_a_missing_non_utf8_file_leaves_a_marker_not_an_error(make_ctx, tmp_path
     issues = ctx.diagnose_run(run.ref).issues
     (issue,) = [i for i in issues if i.code == "degraded_record"]
     assert "gone-\\xff.bin" in issue.summary
+
+
+@pytest.mark.parametrize(("odd", "shown"), [
+    ("tab\tx", "tab\\x09x"), ("line\nbreak", "line\\x0abreak"), ("esc\x1b[0m", "esc\\x1b[0m"),
+])
+def test_control_characters_in_a_file_name_are_escaped(make_ctx, tmp_path: Path,
+                                                       odd: str, shown: str) -> None:
+    path = tmp_path / f"{odd}.txt"
+    path.write_bytes(b"rows")
+    ctx = make_ctx()
+    with ctx.run("odd names") as run:
+        result = run.register_artifact("dataset", path)
+    assert result.status is ResultStatus.SUCCESS
+    location = result.payload.location_ref
+    assert location.endswith(f"{shown}.txt")
+    assert ctx.artifact_store.read_artifact_bytes(str(result.payload.artifact_ref)) == b"rows"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,18 +78,22 @@ def _artifact_ref(emission: ArtifactRegistrationEmission, source: str, run_ref: 
     return ref
 
 
-def location_text(source: str) -> str:
-    """``source`` as storable text: undecodable file-name bytes become ``\\xNN`` escapes.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
-    POSIX file names are bytes; Python carries bytes that are not UTF-8 as lone
-    surrogates, which stored text may not hold. The file itself is still read
-    through ``source``; only what is recorded about it is escaped.
+
+def location_text(source: str) -> str:
+    """``source`` as storable text: undecodable bytes and control characters as escapes.
+
+    POSIX file names are bytes and may hold anything but ``/`` and NUL; Python carries
+    bytes that are not UTF-8 as lone surrogates. Stored text may hold neither those nor
+    control characters, so they become ``\\xNN``. The file itself is still read through
+    ``source``; only what is recorded about it is escaped.
     """
     try:
         source.encode("utf-8")
     except UnicodeEncodeError:
-        return os.fsencode(source).decode("utf-8", "backslashreplace")
-    return source
+        source = os.fsencode(source).decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", source)
 
 
 def _source_path(emission: ArtifactRegistrationEmission) -> str:
