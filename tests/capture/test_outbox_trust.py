@@ -79,3 +79,19 @@ def test_an_entry_body_outside_the_outbox_is_neither_read_nor_deleted(
     (failed,) = result.entries
     assert "is not a spooled artifact body" in failed.detail
     assert victim.read_text() == "secret"
+
+
+def test_keeping_successes_reports_them_pending_not_acknowledged(make_ctx,
+                                                                 temp_dir: Path) -> None:
+    writer, run_ref, fallback = _spool_to_fallback(make_ctx)
+    spooled = len(Outbox(fallback, fallback=False).read_entries()[0])
+
+    kept = replay_outbox(writer.config, acknowledge_successes=False)
+    assert kept.status == "SUCCESS"
+    assert (kept.acknowledged_count, kept.pending_count) == (0, spooled)
+    assert writer.metadata_store.runs.get_run(run_ref).status == "completed"
+    assert len(Outbox(fallback, fallback=False).read_entries()[0]) == spooled
+
+    done = replay_outbox(writer.config)  # stored already: acknowledged now, nothing doubled
+    assert done.status == "SUCCESS"
+    assert (done.acknowledged_count, done.pending_count) == (spooled, 0)

@@ -180,14 +180,19 @@ class ReplayBatch:
             self.outboxes[item.source].drop_body(item.entry)
 
     def result(self, details: Mapping[str, Any]) -> ReplayBatchResult:
-        """The batch result; ``pending`` counts target entries neither stored nor set aside."""
-        acknowledged = sum(1 for result in self.results if result.status == "SUCCESS")
+        """The batch result; ``pending`` counts target entries still in the outbox files.
+
+        ``acknowledged_count`` counts entries removed from them: none when the caller
+        asked to keep successes (``acknowledge_successes=False``), which then stay pending.
+        """
+        stored = sum(1 for result in self.results if result.status == "SUCCESS")
         wanted = sum(1 for entries, _ in self.files for entry in entries
                      if self._is_wanted(entry))
+        acknowledged = len(self.acknowledged)
         pending = wanted - acknowledged - len(self.dead)
-        if not self.results or (acknowledged == len(self.results) and pending == 0):
+        if not self.results or (stored == len(self.results) == wanted - len(self.dead)):
             status = "SUCCESS"
-        elif acknowledged == 0:
+        elif stored == 0:
             status = "FAILURE"
         else:
             status = "DEGRADED"
