@@ -25,6 +25,13 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _private_state_home(tmp_path_factory: pytest.TempPathFactory,
+                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fallback outboxes go under XDG_STATE_HOME: never into the developer's home."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture
 def make_ctx(tmp_path: Path) -> Iterator[Callable[..., Contexta]]:
     """Build ``Contexta`` instances on workspaces under tmp_path; closes them after."""

@@ -122,7 +122,8 @@ def test_spooling_failure_everywhere_is_a_failure_result_not_a_crash(
     with ctx.run("nowhere") as run:
         with monkeypatch.context() as patch:
             _break_appends(patch, ctx.record_store)
-            patch.setattr(tempfile, "tempdir", str(blocker / "tmp"))  # fallback fails too
+            patch.setattr(tempfile, "tempdir", str(blocker / "tmp"))  # fallbacks fail too
+            patch.setenv("XDG_STATE_HOME", str(blocker / "state"))
             result = run.metric("x", 1)
             assert result.status is ResultStatus.FAILURE
             assert result.error_code == "capture_spool_failed"
@@ -130,6 +131,7 @@ def test_spooling_failure_everywhere_is_a_failure_result_not_a_crash(
         with monkeypatch.context() as patch:
             _break_appends(patch, ctx.record_store)
             patch.setattr(tempfile, "tempdir", str(blocker / "tmp"))
+            patch.setenv("XDG_STATE_HOME", str(blocker / "state"))
             with pytest.raises(CaptureError):
                 strict.metric("x", 1)
 

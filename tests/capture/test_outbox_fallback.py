@@ -4,7 +4,8 @@ The default outbox lives in ``<workspace>/cache/outbox``, on the very file syste
 that is full or read-only when the store fails. These tests make that happen at
 the OS edge: a real full tmpfs inside a private mount namespace (skipped where it
 cannot be mounted), and, everywhere, an outbox root whose parent is a regular file
-(ENOTDIR). The fallback goes to ``tempfile.gettempdir()``, pointed at ``tmp_path``.
+(ENOTDIR). The fallbacks go to ``$XDG_STATE_HOME`` and then ``tempfile.gettempdir()``,
+both pointed into pytest's temp dirs.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from contexta.capture import ResultStatus
 from contexta.contract import Project, to_payload
 from contexta.errors import CaptureError
 from contexta.recovery import replay_outbox
-from contexta.recovery.outbox import Outbox, fallback_outbox_root
+from contexta.recovery.outbox import Outbox, fallback_outbox_root, fallback_outbox_roots
 
 READ_ONLY = {"metadata": {"read_only": True}, "records": {"read_only": True},
              "artifacts": {"read_only": True}}
@@ -55,19 +56,52 @@ def _pending(root: Path) -> list[dict]:
     return entries
 
 
-def test_fallback_root_is_private_stable_and_outside_the_workspace(
+def test_fallback_roots_are_private_stable_and_outside_the_workspace(
         temp_dir: Path, tmp_path: Path) -> None:
     root = tmp_path / "ws" / "cache" / "outbox"
-    fallback = fallback_outbox_root(root)
-    assert fallback == fallback_outbox_root(str(root))  # capture and replay agree
-    assert fallback != fallback_outbox_root(tmp_path / "other")
-    assert fallback.parent.parent == temp_dir
-    assert len(fallback.name) == 16
+    state, temp = fallback_outbox_roots(root)
+    assert (state, temp) == fallback_outbox_roots(str(root))  # capture and replay agree
+    assert state != fallback_outbox_roots(tmp_path / "other")[0]
+    assert state == fallback_outbox_root(root)  # the state directory is tried first …
+    assert state.parent == Path(os.environ["XDG_STATE_HOME"]) / "contexta-outbox"
+    assert temp.parent.parent == temp_dir  # … then the temp dir
+    assert state.name == temp.name
+    assert len(state.name) == 16
     outbox = Outbox(tmp_path / "a-file-parent")
     (tmp_path / "a-file-parent").write_text("x")
     outbox.spool(replay_ref="replay:x", kind="metric", family="RECORD", payload={"a": 1})
-    assert (fallback_outbox_root(outbox.root).stat().st_mode & 0o777) == 0o700
-    assert (fallback_outbox_root(outbox.root).parent.stat().st_mode & 0o777) == 0o700
+    used = fallback_outbox_root(outbox.root)
+    assert (used.stat().st_mode & 0o777) == 0o700
+    assert (used.parent.stat().st_mode & 0o777) == 0o700
+
+
+def test_the_temp_dir_takes_captures_when_the_state_directory_cannot(
+        temp_dir: Path, tmp_path: Path, blocked_root: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(Path(blocked_root).parent / "state"))  # ENOTDIR
+    Outbox(blocked_root).spool(replay_ref="replay:x", kind="metric", family="RECORD",
+                               payload={})
+    temp = fallback_outbox_roots(blocked_root)[-1]
+    assert [entry["replay_ref"] for entry in _pending(temp)] == ["replay:x"]
+
+
+def test_a_different_tmpdir_at_replay_time_still_finds_the_captures(
+        make_ctx, records_of, tmp_path: Path, blocked_root: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """cron, systemd PrivateTmp and containers change TMPDIR between capture and replay."""
+    writer = make_ctx("moved", recovery={"outbox_root": blocked_root})
+    with writer.run("before"):
+        pass
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp-of-the-job"))
+    with make_ctx("moved", recovery={"outbox_root": blocked_root}, **READ_ONLY).run(
+            "while frozen") as run:
+        run.metric("rows", 3)
+    Path(blocked_root).parent.unlink()  # the outbox location is usable again
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp-of-the-operator"))
+    replayed = replay_outbox(writer.config)
+    assert replayed.status == "SUCCESS"
+    assert writer.metadata_store.runs.get_run(run.ref).status == "completed"
+    assert [m.payload.value for m in records_of(writer, run.ref, "metric")] == [3]
 
 
 def test_unwritable_outbox_falls_back_and_replay_completes_the_run(
@@ -145,6 +179,7 @@ def test_both_outboxes_failing_returns_failure_and_logs_an_error(
         make_ctx, tmp_path: Path, blocked_root: str, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(tempfile, "tempdir", str(Path(blocked_root).parent / "tmp"))  # ENOTDIR
+    monkeypatch.setenv("XDG_STATE_HOME", str(Path(blocked_root).parent / "state"))
     writer = make_ctx("lost", recovery={"outbox_root": blocked_root})
     with writer.run("before"):
         pass
@@ -173,8 +208,9 @@ def test_both_outboxes_failing_returns_failure_and_logs_an_error(
 
 
 def test_fallback_directory_owned_by_someone_else_is_refused(
-        temp_dir: Path, blocked_root: str) -> None:
-    fallback = fallback_outbox_root(blocked_root)
+        temp_dir: Path, blocked_root: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(Path(blocked_root).parent / "state"))  # ENOTDIR
+    fallback = fallback_outbox_roots(blocked_root)[-1]  # only the temp dir is left
     fallback.parent.parent.joinpath("elsewhere").mkdir()
     fallback.parent.symlink_to(fallback.parent.parent / "elsewhere")  # planted, not ours
     with pytest.raises(CaptureError) as caught:
@@ -214,7 +250,7 @@ _FULL_DISK_SCRIPT = textwrap.dedent("""
     from contexta import Contexta
     from contexta.config import merge_config_patch
     from contexta.recovery import replay_outbox
-    from contexta.recovery.outbox import Outbox, fallback_outbox_root
+    from contexta.recovery.outbox import Outbox, fallback_outbox_root, fallback_outbox_roots
 
     disk, tempfile.tempdir = Path(sys.argv[1]), sys.argv[2]
     config = merge_config_patch({"capture": {"capture_installed_packages": False,

@@ -16,27 +16,22 @@ The default outbox (``<workspace>/cache/outbox``) sits on the workspace's own
 file system, so the disk-full or read-only episode that made the store fail
 usually makes the outbox fail too. When writing there fails with an
 ``OSError`` (ENOSPC, EROFS, EACCES, ENOTDIR, …) the entry goes to a fallback
-outbox outside the workspace, :func:`fallback_outbox_root`: a private (0700)
-per-user, per-outbox directory under the temp dir. :func:`replay_outbox`
-replays both locations as one, in capture order (each entry carries the
+outbox outside the workspace (``_fallback.py``: the user's state directory, then
+the temp dir; private 0700 directories per user and outbox). :func:`replay_outbox`
+replays every location as one, in capture order (each entry carries the
 ``spooled_ns`` stamp it got when spooled; see ``_passes.py``), acknowledging
-each entry where it lives. Only when the
-fallback fails as well does spooling raise ``CaptureError``
-(``capture_spool_failed``).
+each entry where it lives. Only when every fallback fails as well does spooling
+raise ``CaptureError`` (``capture_spool_failed``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
-import hashlib
 import json
 import logging
 import os
 import shutil
-import stat
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -53,6 +48,7 @@ from contexta.errors import (
     ValidationError,
     truncate_value,
 )
+from contexta.recovery._fallback import fallback_outbox_roots, is_private, make_private_dir
 from contexta.recovery._passes import (
     STAMP_FIELD,
     WORKSPACE_TARGET,
@@ -68,6 +64,7 @@ from contexta.store.workspace import check_root_is_a_folder
 __all__ = [
     "Outbox",
     "fallback_outbox_root",
+    "fallback_outbox_roots",
     "RecoveryResult",
     "ReplayBatchResult",
     "ReplayEntryResult",
@@ -104,50 +101,8 @@ RECORD_KINDS: Mapping[str, str] = MappingProxyType({
 
 
 def fallback_outbox_root(root: str | os.PathLike[str]) -> Path:
-    """Where spooling goes when ``root`` cannot be written: outside the workspace.
-
-    ``<tempdir>/contexta-outbox-<uid>/<sha256 of the resolved root, 16 hex>``: one
-    directory per outbox, so capture and a later :func:`replay_outbox` with the same
-    config agree on it, and one parent per user, because a shared ``/tmp`` parent
-    made 0700 by one user would shut every other user out.
-    """
-    digest = hashlib.sha256(os.fsencode(Path(root).resolve())).hexdigest()[:16]
-    owner = os.getuid() if hasattr(os, "getuid") else "user"
-    return Path(tempfile.gettempdir()) / f"contexta-outbox-{owner}" / digest
-
-
-def _private_dir(path: Path) -> None:
-    """Create ``path`` and its parent with mode 0700; refuse one owned by someone else.
-
-    The parent sits in a world-writable temp dir under a predictable name, so a
-    directory (or symlink) planted there by another user must not receive captures.
-    """
-    for directory in (path.parent, path):
-        with contextlib.suppress(FileExistsError):
-            directory.mkdir(mode=0o700)
-        info = os.lstat(directory)
-        if not stat.S_ISDIR(info.st_mode) or (
-                hasattr(os, "getuid") and info.st_uid != os.getuid()):
-            message = f"{directory} is not a directory owned by this user"
-            raise OSError(errno.EACCES, message, str(directory))
-
-
-def _is_private(path: Path) -> bool:
-    """``path`` and its parent are real directories of this user, writable by no one else.
-
-    Replay must not trust a fallback outbox planted in the shared temp dir: its entries
-    would become runs in the workspace, and its body paths would be read and deleted.
-    """
-    for directory in (path.parent, path):
-        try:
-            info = os.lstat(directory)
-        except OSError:
-            return False
-        if not stat.S_ISDIR(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-            return False
-        if hasattr(os, "getuid") and info.st_uid != os.getuid():
-            return False
-    return True
+    """The first place spooling goes when ``root`` cannot be written (``_fallback``)."""
+    return fallback_outbox_roots(root)[0]
 
 
 def body_path(root: Path, entry: Mapping[str, Any]) -> Path | None:
@@ -169,8 +124,8 @@ def body_path(root: Path, entry: Mapping[str, Any]) -> Path | None:
 class Outbox:
     """Append-only spool under ``root``; safe across threads and processes.
 
-    ``fallback=True`` (the default) lets :meth:`spool_many` write to
-    :func:`fallback_outbox_root` when ``root`` cannot be written.
+    ``fallback=True`` (the default) lets :meth:`spool_many` write to the
+    :func:`fallback_outbox_roots` (in order) when ``root`` cannot be written.
     """
 
     def __init__(self, root: str | os.PathLike[str], *, fsync: bool = False,
@@ -178,16 +133,17 @@ class Outbox:
         self.root = Path(root)
         self.fsync = fsync
         self._fallback_enabled = fallback
-        self._fallback: Outbox | None = None
+        self._fallbacks: tuple[Outbox, ...] | None = None
         self._fallback_warned = False
 
     @property
-    def fallback(self) -> Outbox | None:
-        """The outbox used when ``root`` fails (it has no fallback of its own)."""
-        if self._fallback is None and self._fallback_enabled:
-            self._fallback = Outbox(fallback_outbox_root(self.root), fsync=self.fsync,
-                                    fallback=False)
-        return self._fallback
+    def fallbacks(self) -> tuple[Outbox, ...]:
+        """The outboxes used when ``root`` fails (they have no fallbacks of their own)."""
+        if self._fallbacks is None:
+            self._fallbacks = tuple(
+                Outbox(path, fsync=self.fsync, fallback=False)
+                for path in fallback_outbox_roots(self.root)) if self._fallback_enabled else ()
+        return self._fallbacks
 
     @property
     def pending_path(self) -> Path:
@@ -229,27 +185,27 @@ class Outbox:
             return
         except (OSError, ValueError, TypeError) as exc:
             error: BaseException = exc
-        fallback = self.fallback if isinstance(error, OSError) else None
-        if fallback is not None:
+        tried = self.fallbacks if isinstance(error, OSError) else ()
+        for fallback in tried:
             try:
-                _private_dir(fallback.root)
+                make_private_dir(fallback.root)
                 fallback._write(entries, body_source)
             except (OSError, ValueError, TypeError) as exc:
                 error = exc
-            else:
-                if not self._fallback_warned:
-                    self._fallback_warned = True
-                    logger.warning("the outbox at %s cannot be written (%s); captures are "
-                                   "spooled to %s instead until it can (replay_outbox "
-                                   "replays both)", self.root, error, fallback.root)
-                return
+                continue
+            if not self._fallback_warned:
+                self._fallback_warned = True
+                logger.warning("the outbox at %s cannot be written; captures are spooled to "
+                               "%s instead until it can (replay_outbox replays both)",
+                               self.root, fallback.root)
+            return
         refs = [entry.get("replay_ref") for entry in entries[:5]]
-        where = str(self.root) + (f" nor to {fallback.root}" if fallback is not None else "")
-        message = f"capture could not be stored nor spooled to the outbox at {where}: {error}"
+        where = ", ".join(str(path) for path in (self.root, *(f.root for f in tried)))
+        message = f"capture could not be stored nor spooled to an outbox ({where}): {error}"
         raise CaptureError(message, code="capture_spool_failed",
                            details={"outbox_root": str(self.root),
-                                    "fallback_outbox_root": (str(fallback.root) if fallback
-                                                             is not None else None),
+                                    "fallback_outbox_root": (str(tried[0].root) if tried
+                                                             else None),
                                     "replay_refs": refs, "count": len(entries)},
                            cause=error) from error
 
@@ -489,11 +445,12 @@ def replay_outbox(
     re-delivers that sink's spooled payloads to the sink of that name in
     ``sinks``. Entries are removed only after success.
 
-    Both the configured outbox and its fallback outside the workspace
-    (:func:`fallback_outbox_root`, used while the configured one could not be
+    The configured outbox and its fallbacks outside the workspace
+    (:func:`fallback_outbox_roots`, used while the configured one could not be
     written) are replayed together, in capture order (one run can be split
     between them), each entry acknowledged in the file it lives in; ``limit``
-    counts across both. Entries that fail for a missing parent are retried in
+    counts across all. A fallback that is not this user's private directory is
+    left untouched (a warning says so). Entries that fail for a missing parent are retried in
     the same call while others still get stored, and only what then still fails
     counts toward ``dead_letter_after_failures``.
     """
@@ -502,14 +459,12 @@ def replay_outbox(
     wanted = target or WORKSPACE_TARGET
     sink = _sink_named(wanted, sinks)
     primary = Outbox(config.recovery.outbox_root)
-    fallback = primary.fallback
-    assert fallback is not None
-    outboxes, ignored = _trusted_outboxes(primary, fallback)
+    outboxes, ignored = _trusted_outboxes(primary)
     if not outboxes:
         return ReplayBatchResult(status="DEGRADED" if ignored else "SUCCESS",
                                  warnings=ignored, notes=("outbox_empty",))
     with contextlib.ExitStack() as held:
-        for outbox in outboxes:  # always configured, then fallback: one lock order
+        for outbox in outboxes:  # always configured, then fallbacks: one lock order
             held.enter_context(outbox.locked())
         batch = ReplayBatch(outboxes, wanted, acknowledge_successes=acknowledge_successes,
                             dead_letter_after=dead_letter_after_failures)
@@ -517,21 +472,25 @@ def replay_outbox(
         items = batch.select(limit)
         batch.settle(items, _attempt_all(items, outboxes, config, sink))
         batch.write_back()
-    return batch.result({"outbox_root": str(primary.root),
-                         "fallback_outbox_root": str(fallback.root), "target": wanted})
+    fallbacks = [str(outbox.root) for outbox in primary.fallbacks]
+    return batch.result({"outbox_root": str(primary.root), "fallback_outbox_root": fallbacks[0],
+                         "fallback_outbox_roots": fallbacks, "target": wanted})
 
 
-def _trusted_outboxes(primary: Outbox, fallback: Outbox,
-                      ) -> tuple[list[Outbox], tuple[str, ...]]:
+def _trusted_outboxes(primary: Outbox) -> tuple[list[Outbox], tuple[str, ...]]:
     """The outboxes holding entries; a fallback that is not private is left untouched."""
     outboxes = [primary] if primary.pending_path.exists() else []
-    if not fallback.pending_path.exists():
-        return outboxes, ()
-    if not _is_private(fallback.root):
+    ignored: list[str] = []
+    for fallback in primary.fallbacks:
+        if not fallback.pending_path.exists():
+            continue
+        if is_private(fallback.root):
+            outboxes.append(fallback)
+            continue
         logger.warning("fallback outbox %s ignored: not a private directory of this user",
                        fallback.root)
-        return outboxes, (f"fallback_outbox_not_private:{fallback.root}",)
-    return [*outboxes, fallback], ()
+        ignored.append(f"fallback_outbox_not_private:{fallback.root}")
+    return outboxes, tuple(ignored)
 
 
 def _attempt_all(items: Sequence[Pending], outboxes: Sequence[Outbox], config: Any,
