@@ -6,6 +6,7 @@ parsed, so a ``metric()`` call builds exactly three models and nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import numbers
 from collections.abc import Mapping, Sequence
@@ -114,17 +115,31 @@ def coerce_metric_value(value: object) -> tuple[int | float, str] | None:
         raise ValidationError(message, code="record_invalid_metric_value",
                               details={"field": "value", "value": repr(value),
                                        "allowed": "int or float (NaN and ±inf allowed)"})
-    if isinstance(value, numbers.Integral):
-        number = int(value)
-        return (number, "int") if _INT_MIN <= number <= _INT_MAX else None
-    if isinstance(value, numbers.Real):
-        return float(value), "float"
+    if _is_time_like(value):
+        return None  # numpy timedelta64 claims to be an integer; a duration has no unit here
+    try:
+        if isinstance(value, numbers.Integral):
+            number = int(value)
+            return (number, "int") if _INT_MIN <= number <= _INT_MAX else None
+        if isinstance(value, numbers.Real):
+            return float(value), "float"
+    except (TypeError, ValueError, ArithmeticError):
+        return None  # a third-party number that will not convert: marker, not a leak
     return None
+
+
+def _is_time_like(value: object) -> bool:
+    """numpy ``timedelta64``/``datetime64``: ``timedelta64`` subclasses ``signedinteger``.
+
+    Checked by dtype kind so capture need not import numpy.
+    """
+    return getattr(getattr(value, "dtype", None), "kind", None) in ("m", "M")
 
 
 def _is_integer(value: object) -> bool:
     """An integer (bool aside): refused by ``coerce_metric_value`` only for its size."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    return (isinstance(value, numbers.Integral) and not isinstance(value, bool)
+            and not _is_time_like(value))
 
 
 def metric_value_problem(value: object) -> str:
@@ -137,7 +152,8 @@ def metric_value_problem(value: object) -> str:
 def metric_value_text(value: object) -> str:
     """The refused value as text for a marker: exact digits for integers, else its repr."""
     if _is_integer(value):
-        return _integer_text(int(value))  # type: ignore[call-overload]
+        with contextlib.suppress(TypeError, ValueError, ArithmeticError):
+            return _integer_text(int(value))  # type: ignore[call-overload]
     return truncate_value(value, _VALUE_TEXT_CHARS)
 
 
