@@ -24,6 +24,7 @@ import datetime as _dt
 import decimal
 import hashlib
 import math
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -36,7 +37,10 @@ from contexta.quality._stats_narwhals import sampled_distinct as sampled_distinc
 from contexta.quality.distinct import DISTINCT_EXACT_ROWS, estimate_distinct, sample_positions
 from contexta.quality.models import ColumnKind, ColumnProfile, FrameProfile
 
-__all__ = ["duplicate_column_renames", "profile_frame", "schema_fingerprint"]
+__all__ = ["duplicate_column_renames", "profile_frame", "schema_fingerprint", "storable_name",
+           "storable_profile"]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")  # lone surrogates: refused in stored text
 
 _PANDAS = "pandas"  # str(nw.Implementation.PANDAS.value): FrameProfile.backend
 
@@ -339,6 +343,48 @@ def _dedupe_columns(frame: object) -> tuple[object, dict[str, str]]:
     return copy, renamed
 
 
+def storable_name(name: str) -> str:
+    """``name`` with each lone surrogate as U+FFFD: stored text may not hold them (§3.2).
+
+    Everything else the contract accepts in JSON text (NUL and other control
+    characters included) is kept, so schema names stay the exact names (§7.1).
+    """
+    return _SURROGATE.sub("\ufffd", name)
+
+
+def _storable_names(profiles: list[ColumnProfile]) -> list[ColumnProfile]:
+    """Columns whose names cannot be stored renamed, kept distinct like duplicates.
+
+    Done here, not at recording, so statistics, schema and history checks all use
+    the one name that is stored (a later run compares against it).
+    """
+    if not any(_SURROGATE.search(profile.name) for profile in profiles):
+        return profiles  # the usual case: nothing to rename
+    taken = {profile.name for profile in profiles}
+    out = []
+    for profile in profiles:
+        if _SURROGATE.search(profile.name) is None:
+            out.append(profile)
+            continue
+        base = storable_name(profile.name)
+        new, number = base, 2
+        while new in taken:
+            new = f"{base} ({number})"
+            number += 1
+        taken.add(new)
+        out.append(replace(profile, name=new))
+    return out
+
+
+def storable_profile(profile: FrameProfile) -> FrameProfile:
+    """``profile`` with storable column names (a hand-built one may lack them)."""
+    columns = _storable_names(list(profile.columns))
+    if all(new is old for new, old in zip(columns, profile.columns, strict=True)):
+        return profile
+    fingerprint = schema_fingerprint([(column.name, column.dtype) for column in columns])
+    return replace(profile, columns=tuple(columns), schema_fingerprint=fingerprint)
+
+
 def _specs(nw: Any, selected: list[tuple[Any, Any]]) -> list[ColumnSpec]:
     return [
         ColumnSpec(index, name, str(dtype), _kind(nw, dtype), bool(dtype.is_float()))
@@ -425,6 +471,7 @@ def _finish(backend: _Backend, specs: list[ColumnSpec], row_count: int,
                 for spec in specs]
     if not exact:
         profiles = _fill_estimates(backend, specs, profiles, row_count)
+    profiles = _storable_names(profiles)
     fingerprint = schema_fingerprint([(profile.name, profile.dtype) for profile in profiles])
     return FrameProfile(row_count=row_count, columns=tuple(profiles),
                         schema_fingerprint=fingerprint, backend=implementation)

@@ -20,6 +20,7 @@ from dataclasses import fields
 from typing import Any
 
 from contexta.quality.models import ColumnProfile, Finding, FrameProfile
+from contexta.quality.profiling import storable_profile
 from contexta.quality.rules import (
     ISSUE_NULL_RATE_SPIKE,
     ISSUE_ROW_COUNT_DROP,
@@ -164,6 +165,7 @@ def _column_values(column: ColumnProfile) -> dict[str, int | float]:
 
 def metric_items(profile: FrameProfile, dataset: str) -> list[dict[str, object]]:
     """``MetricEmission``-shaped mappings for every statistic of ``profile``."""
+    profile = storable_profile(profile)
     keys = profile_keys(profile, dataset)
     items: list[dict[str, object]] = [{
         "key": keys.row_count, "value": profile.row_count, "unit": "rows",
@@ -198,6 +200,7 @@ def schema_event(profile: FrameProfile, dataset: str, *, checked: bool = False,
     own baseline window, which may include a broken night this layer left out.
     ``deferred``: the settings (``settings_record``) read-time checks must use.
     """
+    profile = storable_profile(profile)  # column names become attribute keys
     keys = profile_keys(profile, dataset)
     attributes: dict[str, object] = {
         "dataset": dataset,
