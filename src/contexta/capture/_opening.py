@@ -37,7 +37,8 @@ __all__ = ["config_hash", "ensure_project", "new_run_ref", "open_root", "owner_m
 
 logger = logging.getLogger(__name__)
 _BAD_KEY = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_SECRET_FLAG = re.compile(r"^(--?[^=]+)(=)(.*)$")
+# ``--flag=value`` or a ``NAME=value`` assignment word: a secret name hides all the rest.
+_SECRET_FLAG = re.compile(r"^(--?[^=]+|[A-Za-z_][A-Za-z0-9_.-]*)(=)(.*)$", re.DOTALL)
 
 
 def project_ref(session: RuntimeSession) -> StableRef:
@@ -160,7 +161,10 @@ def command_line(redactor: Redactor) -> str:
 
 
 def _redacted_word(redactor: Redactor, arg: str) -> str:
-    """``--api-token=abc`` → ``--api-token=[REDACTED]``; any URL password masked."""
+    """``--api-token=abc``, ``MYSQL_PWD=abc`` → value ``[REDACTED]``; other secrets masked.
+
+    ``MYSQL_PWD`` counts only when ``pwd`` is among ``security.secret_key_patterns``.
+    """
     match = _SECRET_FLAG.match(arg)
     if match and redactor.is_secret(match.group(1)):
         return f"{match.group(1)}={REDACTED}"

@@ -1,8 +1,10 @@
 """Redaction of secret-looking keys in captured mappings (contract §8.7).
 
-Besides key names, a password written into a URL (``scheme://user:password@host``)
-is masked in command lines and environment values: it is a secret whatever the
-name of the flag or variable that carries it.
+Besides key names, command lines and environment values are scanned for secrets
+written inside text: a URL password (``scheme://user:password@host``) whatever the
+flag or variable that carries it, and the value of a secret-named ``key=value``
+assignment (``PASSWORD=x``, ``?access_token=x``, ``&password=x``, libpq's
+``host=h password=x``). Only the value is masked; the key stays readable.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ _MAX_REMEMBERED = 4096
 # unescaped "@" inside it is masked too.
 _URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:]*:)"
                            r"(?P<password>[^\s/?#]+)@")
+
+
+# key=value at the start, after whitespace or after a query/parameter separator; the
+# value is a quoted string or runs to the next separator (``&``, ``#``, ``;``, space).
+_ASSIGNMENT = re.compile(r"(?:^|(?<=[\s?&;]))(?P<key>-{0,2}[A-Za-z_][A-Za-z0-9_.-]*)="
+                         r"(?P<value>'(?:[^'\\]|\\.)*'?|\"[^\"]*\"?|[^\s&#;]*)")
 
 
 def mask_url_passwords(text: str) -> str:
@@ -75,11 +83,25 @@ class Redactor:
             return value
         if self.is_secret(name):
             return REDACTED
-        return mask_url_passwords(value)
+        return self.mask_secrets(value)
 
     def text(self, value: str) -> str:
-        """Free text (a command-line word): URL passwords masked unless redaction is off."""
-        return value if self.mode == "off" else mask_url_passwords(value)
+        """Free text (a command-line word): secrets masked unless redaction is off."""
+        return value if self.mode == "off" else self.mask_secrets(value)
+
+    def mask_secrets(self, text: str) -> str:
+        """``text`` with URL passwords and values of secret-named assignments masked."""
+        text = mask_url_passwords(text)
+        if "=" not in text:
+            return text  # the common case: no assignment, no regex scan
+        return _ASSIGNMENT.sub(self._masked_assignment, text)
+
+    def _masked_assignment(self, match: re.Match[str]) -> str:
+        """``key=[REDACTED]`` for a secret-looking key with a value; else unchanged."""
+        key = match.group("key")
+        if not match.group("value") or not self.is_secret(key.lstrip("-")):
+            return match.group(0)
+        return f"{key}={REDACTED}"
 
     def mapping(self, values: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
         """Mask values under secret-looking keys at any depth; ``None`` stays ``None``."""
