@@ -71,22 +71,32 @@ def _prepare_paths(args: argparse.Namespace) -> tuple[Path, Path, Path]:
     workspace = args.workspace or DEFAULT_ROOT / "workspace"
     out = args.out or DEFAULT_ROOT / "features"
     html = args.html or (args.out or DEFAULT_ROOT) / "nightly-etl-report.html"
+    _check_outputs(out, html, args.json)  # before anything is deleted or written
+    ours = args.workspace is None and not args.no_capture and (DEFAULT_ROOT / _MARKER).exists()
+    if not args.no_capture:
+        _check_workspace(workspace, reset=ours)
+    if ours:
+        shutil.rmtree(workspace, ignore_errors=True)
     if args.workspace is None and not args.no_capture:
-        marker = DEFAULT_ROOT / _MARKER
-        if marker.exists():
-            shutil.rmtree(workspace, ignore_errors=True)
         DEFAULT_ROOT.mkdir(parents=True, exist_ok=True)
-        marker.write_text("created by examples/run_demo.py; safe to delete\n", encoding="utf-8")
-    elif not args.no_capture and workspace.exists() and not workspace.is_dir():
+        (DEFAULT_ROOT / _MARKER).write_text("created by examples/run_demo.py; safe to delete\n",
+                                             encoding="utf-8")
+    return workspace.resolve(), out.resolve(), html.resolve()
+
+
+def _check_workspace(workspace: Path, *, reset: bool) -> None:
+    """Refuse a workspace that holds something, unless it is the demo's own (``reset``).
+
+    Each night is checked against the earlier nights of the same workspace, so an old
+    week left in it would become the baseline and muddle the story.
+    """
+    if workspace.exists() and not workspace.is_dir():
         msg = f"run_demo.py: error: workspace {workspace} is a file; use a new path"
         raise SystemExit(msg)
-    elif not args.no_capture and workspace.exists() and any(workspace.iterdir()):
-        # Each night is checked against the earlier nights of the same workspace, so an
-        # old week left in it would become the baseline and muddle the story.
-        msg = f"run_demo.py: error: workspace {workspace} is not empty; use a new path"
+    if not reset and workspace.exists() and any(workspace.iterdir()):
+        msg = (f"run_demo.py: error: workspace {workspace} is not empty and not the demo's "
+               "own; use a new path (or delete it)")
         raise SystemExit(msg)
-    _check_outputs(out, html, args.json)
-    return workspace.resolve(), out.resolve(), html.resolve()
 
 
 def _check_outputs(out: Path, html: Path, json_file: Path | None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -166,6 +167,18 @@ def _check(workspace: Path, run_id: str) -> tuple[int, str]:
     return done.returncode, (done.stdout + done.stderr).strip()
 
 
+def _shown_check_command(workspace: Path, run_name: str) -> str:
+    """The ``contexta check`` line as a user can paste it from the current folder."""
+    def short(path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(Path.cwd()))
+        except ValueError:
+            return str(path.resolve())
+
+    return (f"contexta --workspace {shlex.quote(short(workspace))} --config "
+            f"{shlex.quote(short(CONFIG_FILE))} check {shlex.quote(run_name)} --fail-on warning")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--workspace", type=Path, required=True)
@@ -192,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         for night in [*broken[:3], *healthy[-1:]]:
             code, output = _check(args.workspace, night.run_id)
             checks[night.run_id] = code
-            print(f"$ contexta check {night.name} --fail-on warning  -> exit code {code}")
+            print(f"$ {_shown_check_command(args.workspace, night.name)}  -> exit code {code}")
             for line in output.splitlines()[:6]:
                 print(f"    {line}")
         page = render_project_report(ctx, args.project, title=f"{args.project}: nightly report")

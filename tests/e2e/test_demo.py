@@ -148,6 +148,40 @@ def test_refuses_a_folder_as_the_report_file_before_the_nights_run(tmp_path: Pat
     assert not (tmp_path / "ws").exists()
 
 
+def test_a_refused_run_keeps_the_previous_demo_workspace(tmp_path: Path) -> None:
+    first = _demo(tmp_path, "--nights", "1")
+    assert first.returncode == 0, first.stderr
+    stored = tmp_path / "demo-output" / "workspace"
+    before = sorted(p.relative_to(stored) for p in stored.rglob("*"))
+    (tmp_path / "afile").write_text("x", encoding="utf-8")
+    refused = _demo(tmp_path, "--nights", "1", "--out", "afile/x")
+    assert refused.returncode == 1
+    assert sorted(p.relative_to(stored) for p in stored.rglob("*")) == before
+
+
+def test_the_default_workspace_is_reset_only_when_the_demo_made_it(tmp_path: Path) -> None:
+    assert _demo(tmp_path, "--nights", "1").returncode == 0
+    again = _demo(tmp_path, "--nights", "1")  # the demo's own folder: reset, one night
+    assert again.returncode == 0, again.stderr
+    assert re.search(r"^1\s+etl-2013-01-01", again.stdout, re.MULTILINE)
+    assert not re.search(r"^2\s", again.stdout, re.MULTILINE)
+    (tmp_path / "demo-output" / ".nightly-etl-demo").unlink()  # not provably the demo's now
+    kept = _demo(tmp_path, "--nights", "1")
+    assert kept.returncode == 1
+    assert "not empty and not the demo's own" in kept.stderr
+
+
+def test_prints_check_commands_a_user_can_paste(tmp_path: Path) -> None:
+    done = _demo(tmp_path, "--nights", "5", "--break-night", "5")
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stdout.splitlines() if x.startswith("$ contexta "))
+    command = line[2:].split("  -> exit code ")[0]
+    pasted = subprocess.run([sys.executable, "-m", *command.split()], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert pasted.returncode == 1, pasted.stdout + pasted.stderr
+    assert "schema_change" in pasted.stdout
+
+
 def test_rejects_bad_options(tmp_path: Path) -> None:
     done = _demo(tmp_path, "--nights", "400")
     assert done.returncode == 2
