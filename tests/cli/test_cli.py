@@ -77,7 +77,7 @@ def test_every_command_has_help() -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["bogus"], ["check"], ["--format", "xml", "runs"], ["runs", "--limit", "0"],
+    [["bogus"], ["--format", "xml", "runs"], ["runs", "--limit", "0"],
      ["--set", "no-equals-sign", "runs"], ["diagnostics"], ["check", "--fail-on", "fatal", "x"]],
 )
 def test_usage_errors_exit_2_with_one_error_line(args: list[str]) -> None:
@@ -266,3 +266,13 @@ def test_a_missing_workspace_is_named_not_shown_as_an_empty_project(tmp_path: Pa
     assert done.out == ""
     assert f"workspace {missing} does not exist" in done.err
     assert not missing.exists()
+
+
+def test_check_without_a_run_takes_the_configured_project(workspace: str) -> None:
+    explicit = invoke(*ws_args(workspace, "check", "--project", "test"))
+    configured = invoke(*ws_args(workspace, "--set", "project_name=test", "check"))
+    assert configured.code == explicit.code == 1
+    assert configured.out == explicit.out
+    other = invoke(*ws_args(workspace, "--set", "project_name=nothing-here", "check"))
+    assert other.code == 1
+    assert "'nothing-here' has no runs" in other.err

@@ -36,18 +36,20 @@ def _run_record(state: CliState, run_id: str) -> Any:
 
 @click.command("check")
 @click.argument("run", required=False)
-@click.option("--project", metavar="NAME", help="Check the latest run of this project.")
+@click.option("--project", metavar="NAME",
+              help="Check the latest run of this project (default: the configured project).")
 @fail_on_option("warning", "Exit 1 when an issue is at or above this severity.")
 def check_command(run: str | None, project: str | None, fail_on: str) -> int:
     """Evaluate a run (RUN, or the latest run of --project) and fail on issues.
 
-    Exit 0 when no issue reaches --fail-on, 1 when one does, so a scheduler sees
-    a pipeline that exited 0 but produced bad data.
+    Without RUN or --project, the latest run of the configured project (like
+    ``summary``). Exit 0 when no issue reaches --fail-on, 1 when one does, so a
+    scheduler sees a pipeline that exited 0 but produced bad data; 1 also when the
+    run or project is not found (the error line says which).
     """
-    if run is None and project is None:
-        msg = "give a RUN or --project NAME"
-        raise click.UsageError(msg)
     state = require_state()
+    if run is None and project is None:
+        project = state.contexta.project_name
     record = _latest_run(state, project) if run is None and project is not None else None
     result = state.contexta.diagnose_run(record.run_id if record is not None else run)
     if record is None:
