@@ -6,6 +6,7 @@ the root conftest already clears ``CONTEXTA_*`` variables.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -58,3 +59,12 @@ def records_of() -> Callable[..., list[Any]]:
         return [stored.record for stored in ctx.record_store.scan(scan)]
 
     return read
+
+
+@pytest.fixture
+def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the temp-dir fallback outbox goes: a private dir per test, not the real /tmp."""
+    path = tmp_path / "tmp"
+    path.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(path))
+    return path

@@ -6,13 +6,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from tests.capture.outbox_cases import READ_ONLY
 
 from contexta.capture import InMemorySink, ResultStatus
 from contexta.errors import CaptureError, StoreAccessError
 from contexta.recovery import ReplayBatchResult, replay_outbox
-
-READ_ONLY = {"metadata": {"read_only": True}, "records": {"read_only": True},
-             "artifacts": {"read_only": True}}
 
 
 def _failing_append(*args, **kwargs):

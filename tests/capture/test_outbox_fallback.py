@@ -21,6 +21,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from tests.capture.outbox_cases import READ_ONLY
 
 from contexta.capture import ResultStatus
 from contexta.contract import Project, to_payload
@@ -28,18 +29,8 @@ from contexta.errors import CaptureError
 from contexta.recovery import replay_outbox
 from contexta.recovery.outbox import Outbox, fallback_outbox_root, fallback_outbox_roots
 
-READ_ONLY = {"metadata": {"read_only": True}, "records": {"read_only": True},
-             "artifacts": {"read_only": True}}
 REPO = Path(__file__).resolve().parents[2]
 
-
-@pytest.fixture
-def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where the fallback outbox goes: a private temp dir per test, not the real /tmp."""
-    path = tmp_path / "tmp"
-    path.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(path))
-    return path
 
 
 @pytest.fixture

@@ -11,30 +11,17 @@ test_outbox.py, so every capture of the run is spooled.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
+from tests.capture.outbox_cases import READ_ONLY
 
 from contexta import Contexta
 from contexta.recovery import replay_outbox
 from contexta.recovery.outbox import Outbox, fallback_outbox_root
 from contexta.surfaces.cli import main
-
-READ_ONLY = {"metadata": {"read_only": True}, "records": {"read_only": True},
-             "artifacts": {"read_only": True}}
-
-
-@pytest.fixture
-def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where the fallback outbox goes: a private temp dir per test, not the real /tmp."""
-    path = tmp_path / "tmp"
-    path.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(path))
-    return path
 
 
 def _pending(root: Path) -> list[dict[str, Any]]:

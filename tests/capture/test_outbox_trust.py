@@ -6,24 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import pytest
+from tests.capture.outbox_cases import READ_ONLY
 
 from contexta.recovery import replay_outbox
 from contexta.recovery.outbox import Outbox, fallback_outbox_root
-
-READ_ONLY = {"metadata": {"read_only": True}, "records": {"read_only": True},
-             "artifacts": {"read_only": True}}
-
-
-@pytest.fixture
-def temp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "tmp"
-    path.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(path))
-    return path
 
 
 def _spool_to_fallback(make_ctx) -> tuple[object, str, Path]:
